@@ -1,0 +1,70 @@
+"""Kafka client factories and small admin helpers (confluent-kafka).
+
+Every client gets its configuration as one explicit dict built from the settings; pass ``extra`` to
+add or override librdkafka properties. Reference:
+https://github.com/confluentinc/librdkafka/blob/master/CONFIGURATION.md
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Optional
+
+from confluent_kafka import Consumer, KafkaException, Producer
+from confluent_kafka.admin import AdminClient, NewTopic
+
+from iotlab.config import Settings, load_settings
+
+
+def admin_client(settings: Optional[Settings] = None) -> AdminClient:
+    """An AdminClient for creating, listing and deleting topics."""
+    return AdminClient((settings or load_settings()).kafka_client_config())
+
+
+def producer(settings: Optional[Settings] = None, **extra: str) -> Producer:
+    """A producer; idempotent by default so a retry never writes a reading twice."""
+    config = {**(settings or load_settings()).kafka_client_config(), "enable.idempotence": True}
+    config.update({key.replace("_", "."): value for key, value in extra.items()})
+    return Producer(config)
+
+
+def consumer(group_id: str, settings: Optional[Settings] = None, **extra: str) -> Consumer:
+    """A consumer in ``group_id`` that starts from the earliest offset when the group has none."""
+    config = {
+        **(settings or load_settings()).kafka_client_config(),
+        "group.id": group_id,
+        "auto.offset.reset": "earliest",
+    }
+    config.update({key.replace("_", "."): value for key, value in extra.items()})
+    return Consumer(config)
+
+
+def recreate_topic(
+    name: str, partitions: int = 3, settings: Optional[Settings] = None, timeout_s: float = 30.0
+) -> None:
+    """Delete ``name`` if it exists and create it empty: how a notebook makes itself re-runnable."""
+    admin = admin_client(settings)
+    if name in admin.list_topics(timeout=10).topics:
+        for future in admin.delete_topics([name], operation_timeout=timeout_s).values():
+            future.result()
+        _wait_until(lambda: name not in admin.list_topics(timeout=10).topics, timeout_s, f"delete {name}")
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            for future in admin.create_topics([NewTopic(name, partitions, 1)]).values():
+                future.result()
+            break
+        except KafkaException as error:
+            # Deletion is asynchronous on the broker: creation can race it for a moment.
+            if "TOPIC_ALREADY_EXISTS" not in str(error) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
+    _wait_until(lambda: name in admin.list_topics(timeout=10).topics, timeout_s, f"create {name}")
+
+
+def _wait_until(condition, timeout_s: float, what: str) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"Kafka did not {what} within {timeout_s:.0f} s")
+        time.sleep(0.2)

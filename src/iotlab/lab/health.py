@@ -1,0 +1,96 @@
+"""Probes that prove a service really works, not merely that its port is open."""
+
+from __future__ import annotations
+
+import socket
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Optional
+
+import requests
+
+from iotlab.config import Settings
+
+HEALTH_TOPIC = "_iotlab_health"
+
+
+@dataclass
+class ProbeResult:
+    healthy: bool
+    version: str = ""
+    detail: str = ""
+
+
+def port_open(host: str, port: int, timeout_s: float = 0.5) -> bool:
+    """True when something accepts TCP connections on host:port."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.settimeout(timeout_s)
+        return sock.connect_ex((host, port)) == 0
+
+
+def probe_kafka(settings: Settings, timeout_s: float = 10.0) -> ProbeResult:
+    """Produce one message and read that same message back: the broker, its log and fetch all work."""
+    from confluent_kafka import Consumer, Producer, TopicPartition
+
+    host, _, port = settings.kafka_bootstrap_servers.split(",")[0].rpartition(":")
+    if settings.profile != "cloud" and not port_open(host or "127.0.0.1", int(port)):
+        return ProbeResult(False, detail=f"nothing listens on {settings.kafka_bootstrap_servers}")
+    token = uuid.uuid4().hex.encode()
+    delivered: list = []
+    producer = Producer({**settings.kafka_client_config(), "message.timeout.ms": int(timeout_s * 1000)})
+    producer.produce(HEALTH_TOPIC, value=token, on_delivery=lambda err, msg: delivered.append((err, msg)))
+    producer.flush(timeout_s)
+    if not delivered or delivered[0][0] is not None:
+        return ProbeResult(False, detail=f"produce failed: {delivered[0][0] if delivered else 'timed out'}")
+    message = delivered[0][1]
+    consumer = Consumer({**settings.kafka_client_config(), "group.id": "_iotlab_health", "enable.auto.commit": False})
+    try:
+        consumer.assign([TopicPartition(HEALTH_TOPIC, message.partition(), message.offset())])
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            received = consumer.poll(0.5)
+            if received is not None and not received.error() and received.value() == token:
+                return ProbeResult(True, detail="produce/consume round trip ok")
+        return ProbeResult(False, detail="produced, but could not consume the message back")
+    finally:
+        consumer.close()
+
+
+def probe_cassandra(settings: Settings, timeout_s: float = 10.0) -> ProbeResult:
+    """Run a CQL query: the node accepts clients and answers."""
+    from cassandra.cluster import Cluster
+
+    if settings.profile != "cloud" and not port_open(settings.cassandra_hosts[0], settings.cassandra_port):
+        return ProbeResult(False, detail=f"nothing listens on {settings.cassandra_hosts[0]}:{settings.cassandra_port}")
+    from iotlab.cassandra_store import _cluster
+
+    cluster: Optional[Cluster] = None
+    try:
+        cluster = _cluster(settings)
+        session = cluster.connect()
+        row = session.execute("SELECT release_version FROM system.local", timeout=timeout_s).one()
+        return ProbeResult(True, version=row.release_version, detail="CQL query ok")
+    except Exception as error:  # the driver raises several types while the node starts
+        return ProbeResult(False, detail=f"CQL query failed: {type(error).__name__}")
+    finally:
+        if cluster is not None:
+            cluster.shutdown()
+
+
+def probe_flink(settings: Settings, timeout_s: float = 5.0) -> ProbeResult:
+    """Ask the REST API for the cluster overview: healthy once a task manager has registered."""
+    try:
+        overview = requests.get(f"{settings.flink_rest_url}/overview", timeout=timeout_s).json()
+    except (requests.RequestException, ValueError) as error:
+        return ProbeResult(False, detail=f"REST API not answering: {type(error).__name__}")
+    if overview.get("taskmanagers", 0) < 1:
+        return ProbeResult(False, version=overview.get("flink-version", ""), detail="no task manager yet")
+    return ProbeResult(
+        True,
+        version=overview.get("flink-version", ""),
+        detail=f"{overview['taskmanagers']} task manager(s), {overview.get('slots-available')} free slots",
+    )
+
+
+PROBES = {"kafka": probe_kafka, "cassandra": probe_cassandra, "flink": probe_flink}

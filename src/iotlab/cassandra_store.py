@@ -60,3 +60,30 @@ def ensure_keyspace(session: Session, keyspace: str, replication_factor: int = 1
         f"CREATE KEYSPACE IF NOT EXISTS {keyspace} WITH replication = "
         f"{{'class': 'SimpleStrategy', 'replication_factor': {replication_factor}}}"
     )
+
+
+def insert_rows(session: Session, table: str, rows: list[dict]) -> int:
+    """Upsert ``rows`` (dicts with the same keys) into ``table`` with one prepared statement.
+
+    Cassandra's INSERT is an upsert: running it twice with the same primary keys leaves the same
+    table, which is what makes a re-run notebook (or a replayed stream) idempotent.
+    """
+    if not rows:
+        return 0
+    columns = list(rows[0])
+    statement = session.prepare(
+        f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})"
+    )
+    for row in rows:
+        # pandas hands out numpy scalars; the driver wants plain Python numbers.
+        values = [row[column].item() if hasattr(row[column], "item") else row[column] for column in columns]
+        session.execute(statement, values)
+    return len(rows)
+
+
+def query_frame(session: Session, cql: str, parameters: Optional[tuple] = None):
+    """Run a CQL query and return the rows as a pandas DataFrame."""
+    import pandas as pd
+
+    result = session.execute(cql, parameters)
+    return pd.DataFrame(list(result), columns=result.column_names)

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Callable, Optional
 
 import psutil
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from iotlab.config import Settings, load_settings
 from iotlab.lab import artifacts

@@ -1,0 +1,1 @@
+"""PyFlink jobs shared by the notebooks, the CLI and the tests."""

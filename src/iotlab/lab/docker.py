@@ -1,0 +1,94 @@
+"""The Docker lab: drives ``lab_env/docker-compose.yml`` with the compose CLI.
+
+Same calls as the native lab (up, down, status, reset, logs). Versions come from
+``lab_env/versions.env`` through ``--env-file``, so both runtimes always run the same releases.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import time
+from typing import Callable, Optional
+
+from iotlab.config import Settings, load_settings
+from iotlab.lab.errors import LabError
+from iotlab.lab.health import PROBES
+from iotlab.lab.native import ADDRESSES, SERVICES, ServiceStatus
+from iotlab.paths import lab_env_dir
+
+# lab service -> compose services that make it up
+COMPOSE_SERVICES = {"kafka": ["kafka"], "cassandra": ["cassandra"], "flink": ["flink-jobmanager", "flink-taskmanager"]}
+
+
+class DockerLab:
+    """Start, check and stop the lab's containers."""
+
+    name = "docker"
+
+    def __init__(self, settings: Optional[Settings] = None) -> None:
+        self.settings = settings or load_settings()
+
+    def compose_command(self, *arguments: str) -> list[str]:
+        return ["docker", "compose", "-f", str(lab_env_dir() / "docker-compose.yml"),
+                "--env-file", str(lab_env_dir() / "versions.env"), *arguments]
+
+    def _require_engine(self) -> None:
+        if shutil.which("docker") is None:
+            raise LabError("docker not found: install Docker, or use the native lab (`iotlab lab up`)")
+        if subprocess.run(["docker", "info"], capture_output=True).returncode != 0:
+            raise LabError("the Docker engine is not running (`docker info` fails): start Docker, "
+                           "or use the native lab (`iotlab lab up`)")
+
+    def _compose(self, *arguments: str, check: bool = True) -> subprocess.CompletedProcess:
+        self._require_engine()
+        result = subprocess.run(self.compose_command(*arguments), capture_output=True, text=True)
+        if check and result.returncode != 0:
+            raise LabError(f"`docker compose {' '.join(arguments)}` failed: see the output above",
+                           details=(result.stdout + result.stderr)[-3000:])
+        return result
+
+    def up(self, say: Callable[[str], None] = print, progress: bool = True, grafana: bool = False) -> float:
+        started = time.monotonic()
+        profile = ["--profile", "grafana"] if grafana else []
+        say("Building the Flink image and starting the containers (the first time takes a few minutes) ...")
+        self._compose(*profile, "up", "--build", "--detach", "--wait")
+        elapsed = time.monotonic() - started
+        say(f"The docker lab is up in {elapsed:.0f} s (`iotlab lab status --runtime docker`).")
+        return elapsed
+
+    def down(self, say: Callable[[str], None] = print) -> None:
+        self._compose("--profile", "grafana", "down")
+        say("Stopped the docker lab (volumes kept; `iotlab lab reset --runtime docker` wipes them).")
+
+    def reset(self, say: Callable[[str], None] = print) -> None:
+        self._compose("--profile", "grafana", "down", "--volumes")
+        say("Stopped the docker lab and removed its volumes.")
+
+    def _containers(self) -> dict[str, dict]:
+        output = self._compose("ps", "--all", "--format", "json").stdout
+        rows = [json.loads(line) for line in output.splitlines() if line.strip().startswith("{")]
+        return {row["Service"]: row for row in rows}
+
+    def status(self) -> list[ServiceStatus]:
+        containers = self._containers()
+        rows = []
+        for service in SERVICES:
+            names = COMPOSE_SERVICES[service]
+            running = [containers[name] for name in names if containers.get(name, {}).get("State") == "running"]
+            row = ServiceStatus(service, ADDRESSES[service])
+            if len(running) == len(names):
+                probe = PROBES[service](self.settings)
+                row.healthy, row.version, row.detail = probe.healthy, probe.version, probe.detail
+            else:
+                row.detail = "container not running"
+            rows.append(row)
+        return rows
+
+    def log_tail(self, service: str, lines: int = 20) -> str:
+        return self._compose("logs", "--tail", str(lines), *COMPOSE_SERVICES[service]).stdout
+
+    def follow_log(self, service: str) -> None:
+        self._require_engine()
+        subprocess.run(self.compose_command("logs", "--follow", "--tail", "0", *COMPOSE_SERVICES[service]))

@@ -1,0 +1,77 @@
+"""The notebook generator: solution regions become stubs, hidden tests vanish, outputs are dropped."""
+
+import shutil
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
+
+from iotlab.course import build_all, learner_notebook, strip_solutions
+from iotlab.paths import project_root
+
+
+def test_solution_region_becomes_an_indented_stub():
+    source = "def f(x):\n    ### BEGIN SOLUTION\n    return x * 2\n    ### END SOLUTION\nprint('after')"
+    assert strip_solutions(source) == (
+        "def f(x):\n    # YOUR CODE HERE\n    raise NotImplementedError()\nprint('after')"
+    )
+
+
+def test_hidden_tests_are_removed_entirely():
+    source = "result = check(f)\n### BEGIN HIDDEN TESTS\nassert result.passed\n### END HIDDEN TESTS"
+    assert strip_solutions(source) == "result = check(f)"
+
+
+def test_code_without_markers_is_unchanged():
+    assert strip_solutions("a = 1\nb = 2") == "a = 1\nb = 2"
+
+
+@pytest.mark.parametrize("broken", [
+    "### BEGIN SOLUTION\nx = 1",
+    "x = 1\n### END SOLUTION",
+    "### BEGIN SOLUTION\n### BEGIN HIDDEN TESTS\n### END HIDDEN TESTS\n### END SOLUTION",
+])
+def test_unbalanced_markers_are_an_error(broken):
+    with pytest.raises(ValueError):
+        strip_solutions(broken)
+
+
+def test_learner_notebook_has_no_outputs_and_no_solution():
+    cell = new_code_cell("### BEGIN SOLUTION\nsecret = 42\n### END SOLUTION", execution_count=3)
+    cell.outputs = [new_output("stream", name="stdout", text="42")]
+    notebook = learner_notebook(new_notebook(cells=[new_markdown_cell("# Title"), cell]))
+    code = notebook.cells[1]
+    assert code.outputs == [] and code.execution_count is None
+    assert "secret" not in code.source and "raise NotImplementedError()" in code.source
+    assert notebook.cells[0].source == "# Title"
+
+
+def test_check_reports_a_stale_learner_notebook_and_build_fixes_it(tmp_path):
+    shutil.copytree(project_root() / "solutions", tmp_path / "solutions")
+    shutil.copytree(project_root() / "notebooks", tmp_path / "notebooks")
+    assert build_all(root=tmp_path, check_only=True, say=lambda _: None) == []
+
+    solution = next((tmp_path / "solutions").glob("*.ipynb"))
+    notebook = nbformat.read(solution, as_version=4)
+    notebook.cells.append(new_code_cell("print('new cell')"))
+    nbformat.write(notebook, solution)
+    assert build_all(root=tmp_path, check_only=True, say=lambda _: None) == [solution.name]
+    build_all(root=tmp_path, say=lambda _: None)
+    assert build_all(root=tmp_path, check_only=True, say=lambda _: None) == []
+
+
+def test_repository_notebooks_are_in_sync_with_solutions():
+    stale = build_all(check_only=True, say=lambda _: None)
+    assert stale == [], f"run `iotlab course build`: stale {stale}"
+
+
+def test_every_solution_notebook_has_a_learner_copy_and_no_error_outputs():
+    root = project_root()
+    solutions = sorted(p.name for p in (root / "solutions").glob("*.ipynb"))
+    assert solutions, "no solution notebooks"
+    assert solutions == sorted(p.name for p in (root / "notebooks").glob("*.ipynb"))
+    for name in solutions:
+        notebook = nbformat.read(root / "solutions" / name, as_version=4)
+        outputs = [o for c in notebook.cells if c.cell_type == "code" for o in c.outputs]
+        assert outputs, f"{name} is stored without outputs: execute it before committing"
+        assert not [o for o in outputs if o.output_type == "error"], f"{name} stores an error output"

@@ -1,0 +1,58 @@
+# IoT Streaming Lab. The two commands a newcomer needs:
+#   make lab    set up what is missing, start the lab, open JupyterLab
+#   make test   set up what is missing, start the lab, run unit, integration and notebook tests
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+NBVAL_CELL_TIMEOUT ?= 900
+# The exact known-good package set is verified on Python 3.11; other versions get pyproject's ranges.
+CONSTRAINTS := $(shell $(PYTHON) -c 'import sys; print("-c constraints-py311.txt" if sys.version_info[:2] == (3, 11) else "")' 2>/dev/null)
+NBVAL_OPTIONS := --nbval-cell-timeout=$(NBVAL_CELL_TIMEOUT) --nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider
+
+.PHONY: setup lab up jupyter test test-unit test-notebooks down status reset notebooks bench lint
+
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml constraints-py311.txt
+	@$(PYTHON) -c 'import sys; v = sys.version_info[:2]; sys.exit(0 if (3, 9) <= v <= (3, 12) else "error: Python %d.%d found, the course needs 3.9-3.12: run `make PYTHON=python3.11 ...`, or use conda (environment.yml)" % v)'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet $(CONSTRAINTS) -e ".[dev]"
+	touch $@
+
+up: setup
+	$(BIN)/iotlab lab up
+
+lab: up jupyter
+
+jupyter: setup
+	$(BIN)/jupyter lab --ip=127.0.0.1 --port=8888 notebooks/00_welcome_and_lab_check.ipynb
+
+test: setup
+	$(BIN)/iotlab lab up --no-progress
+	$(BIN)/iotlab course build --check
+	$(BIN)/pytest tests
+	$(BIN)/pytest --nbval solutions/ $(NBVAL_OPTIONS)
+	$(BIN)/pytest --nbval-lax notebooks/ $(NBVAL_OPTIONS)
+
+test-unit: setup
+	$(BIN)/pytest tests/unit
+
+down:
+	@if [ -x $(BIN)/iotlab ]; then $(BIN)/iotlab lab down; else echo "no environment yet: nothing to stop"; fi
+
+status: setup
+	$(BIN)/iotlab lab status
+
+reset: setup
+	$(BIN)/iotlab lab reset --yes
+
+notebooks: setup
+	$(BIN)/iotlab course build
+
+bench: setup
+	$(BIN)/iotlab bench lab --runs 3
+
+lint: setup
+	$(BIN)/ruff check src tests

@@ -60,8 +60,10 @@ def bench_lab(runs: int = 1, idle_seconds: int = 20, echo: Callable[[str], None]
         echo(f"{service:<12} {statistics.median(per_service[service]):>18.1f} {memory[service]:>15.0f}")
     median_start = statistics.median(starts)
     echo(f"{'all':<12} {median_start:>18.1f} {total_memory:>15.0f}")
-    echo(f"targets: all healthy within {START_TARGET_S:.0f} s -> {'met' if median_start <= START_TARGET_S else 'MISSED'}; "
-         f"idle memory within {MEMORY_TARGET_MB} MiB -> {'met' if total_memory <= MEMORY_TARGET_MB else 'MISSED'}")
+    start_verdict = "met" if median_start <= START_TARGET_S else "MISSED"
+    memory_verdict = "met" if total_memory <= MEMORY_TARGET_MB else "MISSED"
+    echo(f"targets: all healthy within {START_TARGET_S:.0f} s -> {start_verdict}; "
+         f"idle memory within {MEMORY_TARGET_MB} MiB -> {memory_verdict}")
     if not was_running:
         lab.down(say=lambda _: None)
     return {"start_s": starts, "memory_mb": memory}

@@ -90,8 +90,11 @@ def check_average_temperature_by_device(function: Callable[[list[dict]], dict]) 
         try:
             actual = function([dict(reading) for reading in readings])
         except Exception as error:
-            return _report(CheckResult(name, False, False, f"case '{case_name}' raised {type(error).__name__}: {error}. "
-                                       "Hint: an empty list of readings should give an empty dict."))
+            return _report(CheckResult(
+                name, False, False,
+                f"case '{case_name}' raised {type(error).__name__}: {error}. "
+                "Hint: an empty list of readings should give an empty dict.",
+            ))
         if not _dicts_close(actual, expected):
             return _report(CheckResult(
                 name, False, False,

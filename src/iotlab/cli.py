@@ -7,7 +7,6 @@ non-zero exit code. Run ``iotlab --help`` or ``iotlab COMMAND --help``.
 from __future__ import annotations
 
 import sys
-import time
 from functools import wraps
 from pathlib import Path
 
@@ -162,7 +161,8 @@ def bench() -> None:
 
 @bench.command("lab")
 @click.option("--runs", default=1, show_default=True, help="How many cold starts to time.")
-@click.option("--idle-seconds", default=20, show_default=True, help="How long to let the lab settle before measuring memory.")
+@click.option("--idle-seconds", default=20, show_default=True,
+              help="How long to let the lab settle before measuring memory.")
 @_fail_cleanly
 def bench_lab(runs: int, idle_seconds: int) -> None:
     """Cold start (from `up` to all healthy, artifacts cached) and idle resident memory per service."""

@@ -27,13 +27,15 @@ class Check:
 def _python_check() -> Check:
     found = f"{sys.version_info.major}.{sys.version_info.minor}.{sys.version_info.micro}"
     ok = (3, 9) <= sys.version_info[:2] <= (3, 12)
-    return Check("Python 3.9-3.12 (PyFlink's range)", ok, found, "" if ok else "use Python 3.9-3.12 (conda: see environment.yml)")
+    fix = "" if ok else "use Python 3.9-3.12 (conda: see environment.yml)"
+    return Check("Python 3.9-3.12 (PyFlink's range)", ok, found, fix)
 
 
 def _java_check() -> Check:
     major = java_major_version()
     ok = major == 17
-    return Check("Java 17", ok, str(major) if major else "not found", "" if ok else "install OpenJDK 17 and put it first on PATH")
+    fix = "" if ok else "install OpenJDK 17 and put it first on PATH"
+    return Check("Java 17", ok, str(major) if major else "not found", fix)
 
 
 def _maven_check() -> Check:
@@ -62,7 +64,8 @@ def _connector_check() -> Check:
     if not jars:
         return Check("Kafka connector built for this Flink", False, "not resolved", "run `iotlab lab up`")
     ok = connector in jars[0].name
-    return Check("Kafka connector built for this Flink", ok, jars[0].name, "" if ok else "run `iotlab lab up` to resolve it again")
+    fix = "" if ok else "run `iotlab lab up` to resolve it again"
+    return Check("Kafka connector built for this Flink", ok, jars[0].name, fix)
 
 
 def _ports_check() -> Check:
@@ -84,7 +87,9 @@ def _service_checks() -> list[Check]:
     checks = []
     for service, probe in PROBES.items():
         result = probe(settings)
-        fix = "" if result.healthy else f"start the lab with `iotlab lab up`; if it is up, see `iotlab lab logs {service}`"
+        fix = "" if result.healthy else (
+            f"start the lab with `iotlab lab up`; if it is up, see `iotlab lab logs {service}`"
+        )
         found = f"{result.version} {result.detail}".strip()
         checks.append(Check(f"{service} healthy ({settings.profile} profile)", result.healthy, found, fix))
     return checks
@@ -92,7 +97,8 @@ def _service_checks() -> list[Check]:
 
 def run_checks() -> list[Check]:
     """Every check, machine first, then services."""
-    return [_python_check(), _java_check(), _maven_check(), _pyflink_check(), _connector_check(), _ports_check()] + _service_checks()
+    machine = [_python_check(), _java_check(), _maven_check(), _pyflink_check(), _connector_check(), _ports_check()]
+    return machine + _service_checks()
 
 
 def report_lines(checks: list[Check]) -> list[str]:
@@ -111,4 +117,7 @@ def print_report(checks: list[Check], echo: Callable[[str], None] = print) -> No
     for line in report_lines(checks):
         echo(line)
     failed = [check for check in checks if not check.ok]
-    echo("All checks passed: the lab is ready." if not failed else f"{len(failed)} check(s) failed: apply the fixes above.")
+    if failed:
+        echo(f"{len(failed)} check(s) failed: apply the fixes above.")
+    else:
+        echo("All checks passed: the lab is ready.")

@@ -236,7 +236,9 @@ class NativeLab:
             folder.mkdir(parents=True, exist_ok=True)
         flink_home = self.flink_home()
         # Logging configs from the distribution, our own config.yaml beside them.
-        for source in list((flink_home / "conf").glob("log4j*.properties")) + list((flink_home / "conf").glob("logback*.xml")):
+        conf_source = flink_home / "conf"
+        logging_configs = [*conf_source.glob("log4j*.properties"), *conf_source.glob("logback*.xml")]
+        for source in logging_configs:
             shutil.copy(source, conf / source.name)
         (conf / "config.yaml").write_text(
             _fill(self.templates / "flink" / "config.yaml", state_dir=str(self.state), python=sys.executable)
@@ -271,8 +273,10 @@ class NativeLab:
             while waiting:
                 for service in list(waiting):
                     if not self.pids(service):
-                        raise LabError(f"{service} exited during start-up: see its log below or `iotlab lab logs {service}`",
-                                       details=self.log_tail(service))
+                        raise LabError(
+                            f"{service} exited during start-up: see its log above or `iotlab lab logs {service}`",
+                            details=self.log_tail(service),
+                        )
                     result = PROBES[service](self.settings)
                     last_detail[service] = result.detail
                     if result.healthy:

@@ -68,3 +68,33 @@ def _wait_until(condition, timeout_s: float, what: str) -> None:
         if time.monotonic() > deadline:
             raise TimeoutError(f"Kafka did not {what} within {timeout_s:.0f} s")
         time.sleep(0.2)
+
+
+def topic_max_message_bytes(topic: str, settings: Optional[Settings] = None) -> Optional[int]:
+    """The topic's ``max.message.bytes`` (the largest record batch the broker accepts), or None if unknown."""
+    from confluent_kafka.admin import ConfigResource
+
+    admin = admin_client(settings)
+    if topic not in admin.list_topics(timeout=10).topics:
+        return None
+    resource = ConfigResource(ConfigResource.Type.TOPIC, topic)
+    try:
+        configs = admin.describe_configs([resource])[resource].result(timeout=10)
+    except KafkaException:
+        return None
+    entry = configs.get("max.message.bytes")
+    return int(entry.value) if entry is not None and entry.value else None
+
+
+def producer_limits_for(topic: str, settings: Optional[Settings] = None) -> dict[str, str]:
+    """Producer settings that keep every batch within what the topic accepts.
+
+    The broker refuses a whole batch when it is larger than the topic's ``max.message.bytes``; capping
+    the client's batch and message size at that limit means one oversized record fails on its own
+    (with a clear reason) instead of taking the records batched with it down too.
+    """
+    limit = topic_max_message_bytes(topic, settings)
+    if limit is None:
+        return {}
+    limit = max(limit, 1000)  # librdkafka's minimum
+    return {"message.max.bytes": str(limit), "batch.size": str(limit)}

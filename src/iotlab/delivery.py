@@ -1,0 +1,103 @@
+"""Sending many records to Kafka and accounting for every one of them.
+
+``DeliveryReport`` is the producer's ``on_delivery`` callback: each message ends up either delivered
+(counted per partition) or failed (kept with its position and the broker's reason). Nothing is
+dropped silently, so a summary can always say: sent + failed = everything we tried.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Callable, Optional
+
+from confluent_kafka import KafkaError, KafkaException, Producer
+
+
+@dataclass
+class SendSummary:
+    """What happened to every record of one run."""
+
+    attempted: int = 0
+    delivered: int = 0
+    per_partition: Counter = field(default_factory=Counter)
+    failures: list[tuple[int, str]] = field(default_factory=list)  # (line or seq number, reason)
+    seconds: float = 0.0
+
+    @property
+    def failed(self) -> int:
+        return len(self.failures)
+
+    def lines(self, what: str = "line") -> list[str]:
+        """A human summary: totals, per-partition counts and each failure."""
+        rate = self.delivered / self.seconds if self.seconds > 0 else 0.0
+        out = [f"sent {self.delivered}, failed {self.failed}, of {self.attempted} in {self.seconds:.1f} s "
+               f"({rate:,.0f} msg/s)"]
+        if self.per_partition:
+            out.append("per partition: " + ", ".join(f"{p}: {n}" for p, n in sorted(self.per_partition.items())))
+        out.extend(f"  failed {what} {number}: {reason}" for number, reason in self.failures)
+        return out
+
+
+class DeliveryReport:
+    """Collects the outcome of each produced message into a ``SendSummary``."""
+
+    def __init__(self, summary: SendSummary, on_outcome: Optional[Callable[[], None]] = None) -> None:
+        self.summary = summary
+        self.on_outcome = on_outcome
+
+    def callback(self, number: int) -> Callable:
+        """The on_delivery callback for the message known as ``number`` (its line or sequence number)."""
+
+        def report(error, message) -> None:
+            if error is not None:
+                self.summary.failures.append((number, error.str()))
+            else:
+                self.summary.delivered += 1
+                self.summary.per_partition[message.partition()] += 1
+            if self.on_outcome:
+                self.on_outcome()
+
+        return report
+
+
+def produce_accounted(
+    producer: Producer, topic: str, number: int, key: Optional[bytes], value: bytes, report: DeliveryReport
+) -> None:
+    """Produce one message; a local refusal (too large, bad topic) becomes a failure, not an exception."""
+    report.summary.attempted += 1
+    while True:
+        try:
+            producer.produce(topic, key=key, value=value, on_delivery=report.callback(number))
+            return
+        except BufferError:  # the local queue is full: let deliveries drain, then retry
+            producer.poll(0.5)
+        except KafkaException as error:
+            kafka_error = error.args[0]
+            reason = kafka_error.str()
+            if kafka_error.code() == KafkaError.MSG_SIZE_TOO_LARGE:
+                reason = f"{len(value)} bytes is more than the topic accepts (max.message.bytes): {reason}"
+            report.summary.failures.append((number, reason))
+            if report.on_outcome:
+                report.on_outcome()
+            return
+
+
+class Pacer:
+    """Sleeps just enough to hold a target rate (messages per second); ``None`` means flat out."""
+
+    def __init__(self, rate: Optional[float]) -> None:
+        if rate is not None and rate <= 0:
+            raise ValueError("rate must be positive")
+        self.rate = rate
+        self.started = time.monotonic()
+        self.sent = 0
+
+    def wait(self) -> None:
+        self.sent += 1
+        if self.rate is None:
+            return
+        ahead = self.started + self.sent / self.rate - time.monotonic()
+        if ahead > 0:
+            time.sleep(ahead)

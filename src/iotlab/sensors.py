@@ -195,7 +195,8 @@ class SensorSimulator:
                 self.labels.append(self._label(None, state.device.device_id, moment, "offline",
                                                f"silent until {format_timestamp(end, self.config.milliseconds)}"))
             return None, None
-        state.last_values = (temperature, humidity)
+        if anomaly is None:  # a stuck sensor freezes at its last normal values
+            state.last_values = (temperature, humidity)
         status = "OK"
         reading = {
             "device_id": state.device.device_id,

@@ -7,6 +7,7 @@ from typing import Optional
 
 from cassandra.auth import PlainTextAuthProvider
 from cassandra.cluster import Cluster, NoHostAvailable, Session
+from cassandra.policies import RoundRobinPolicy
 
 from iotlab.config import Settings, load_settings
 
@@ -25,6 +26,8 @@ def _cluster(settings: Settings) -> Cluster:
         contact_points=list(settings.cassandra_hosts),
         port=settings.cassandra_port,
         auth_provider=auth,
+        # One node, one data centre: plain round robin (the driver warns when no policy is given).
+        load_balancing_policy=RoundRobinPolicy(),
         protocol_version=5,
         connect_timeout=5,
     )

@@ -8,9 +8,10 @@ https://github.com/confluentinc/librdkafka/blob/master/CONFIGURATION.md
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from typing import Optional
 
-from confluent_kafka import Consumer, KafkaException, Producer
+from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaException, Producer
 from confluent_kafka.admin import AdminClient, NewTopic
 
 from iotlab.config import Settings, load_settings
@@ -98,3 +99,53 @@ def producer_limits_for(topic: str, settings: Optional[Settings] = None) -> dict
         return {}
     limit = max(limit, 1000)  # librdkafka's minimum
     return {"message.max.bytes": str(limit), "batch.size": str(limit)}
+
+
+@dataclass(frozen=True)
+class StoredMessage:
+    """A message read back from a topic: where it is, and its exact key and value bytes."""
+
+    partition: int
+    offset: int
+    key: Optional[bytes]
+    value: Optional[bytes]
+    timestamp_ms: int
+
+
+def read_topic(topic: str, settings: Optional[Settings] = None, timeout_s: float = 60.0) -> list[StoredMessage]:
+    """Every message in ``topic`` from the first offset to the end it has now (a bounded read).
+
+    Reads each partition up to its high watermark taken at the start, without joining a consumer
+    group (``assign``, no commits), and returns partition by partition, in offset order.
+    """
+    from confluent_kafka import TopicPartition
+
+    reader = consumer(f"iotlab-read-{topic}", settings, enable_auto_commit="false")
+    messages: list[StoredMessage] = []
+    try:
+        metadata = reader.list_topics(topic, timeout=10).topics[topic]
+        if metadata.error is not None:
+            raise KafkaException(metadata.error)
+        ends = {}
+        for partition in metadata.partitions:
+            low, high = reader.get_watermark_offsets(TopicPartition(topic, partition), timeout=10)
+            if high > low:
+                ends[partition] = high
+        reader.assign([TopicPartition(topic, partition, OFFSET_BEGINNING) for partition in ends])
+        deadline = time.monotonic() + timeout_s
+        remaining = dict(ends)
+        while remaining:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"reading {topic} did not reach its end within {timeout_s:.0f} s")
+            message = reader.poll(0.5)
+            if message is None:
+                continue
+            if message.error():
+                raise KafkaException(message.error())
+            messages.append(StoredMessage(message.partition(), message.offset(), message.key(), message.value(),
+                                          message.timestamp()[1]))
+            if message.offset() >= remaining.get(message.partition(), 0) - 1:
+                remaining.pop(message.partition(), None)
+    finally:
+        reader.close()
+    return sorted(messages, key=lambda m: (m.partition, m.offset))

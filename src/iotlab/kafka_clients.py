@@ -41,9 +41,13 @@ def consumer(group_id: str, settings: Optional[Settings] = None, **extra: str) -
 
 
 def recreate_topic(
-    name: str, partitions: int = 3, settings: Optional[Settings] = None, timeout_s: float = 30.0
+    name: str, partitions: int = 3, settings: Optional[Settings] = None, timeout_s: float = 30.0,
+    config: Optional[dict[str, str]] = None,
 ) -> None:
-    """Delete ``name`` if it exists and create it empty: how a notebook makes itself re-runnable."""
+    """Delete ``name`` if it exists and create it empty: how a notebook makes itself re-runnable.
+
+    ``config`` holds topic properties, e.g. ``{"cleanup.policy": "compact"}``.
+    """
     admin = admin_client(settings)
     if name in admin.list_topics(timeout=10).topics:
         for future in admin.delete_topics([name], operation_timeout=timeout_s).values():
@@ -52,7 +56,7 @@ def recreate_topic(
     deadline = time.monotonic() + timeout_s
     while True:
         try:
-            for future in admin.create_topics([NewTopic(name, partitions, 1)]).values():
+            for future in admin.create_topics([NewTopic(name, partitions, 1, config=config or {})]).values():
                 future.result()
             break
         except KafkaException as error:

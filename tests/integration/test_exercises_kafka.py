@@ -61,3 +61,68 @@ def test_producer_settings_check_fails_wrong_answers(lab_settings, wrong):
 def test_producer_settings_check_passes_the_reference_and_skips_a_stub(lab_settings):
     assert nb01.check_producer_settings(nb01.producer_settings).passed
     assert nb01.check_producer_settings(stub).skipped
+
+
+# ----------------------------------------------------------------------------- notebook 02
+
+from iotlab.exercises import nb02  # noqa: E402
+
+
+def off_by_one_range(topic, partition, start, end):
+    return nb02.messages_between(topic, partition, start, end + 1)
+
+
+def ignores_the_partition(topic, partition, start, end):
+    return nb02.messages_between(topic, 0, start, end)
+
+
+def hangs_past_the_end(topic, partition, start, end):
+    values = nb02.messages_between(topic, partition, start, end)
+    return values + [b""] * (max(end - start, 0) - len(values))
+
+
+@pytest.mark.parametrize("wrong", [off_by_one_range, ignores_the_partition, hangs_past_the_end])
+def test_messages_between_check_fails_wrong_answers(lab_settings, wrong):
+    assert not nb02.check_messages_between(wrong).passed
+
+
+def test_messages_between_check_passes_the_reference_and_skips_a_stub(lab_settings):
+    assert nb02.check_messages_between(nb02.messages_between).passed
+    assert nb02.check_messages_between(stub).skipped
+
+
+@pytest.mark.parametrize("wrong", [
+    lambda topic, partition, ts: nb02.offset_at_time(topic, partition, ts) + 1,
+    lambda topic, partition, ts: max(nb02.offset_at_time(topic, partition, ts), 0),
+    lambda topic, partition, ts: nb02.offset_at_time(topic, 0, ts),
+])
+def test_offset_at_time_check_fails_wrong_answers(lab_settings, wrong):
+    assert not nb02.check_offset_at_time(wrong).passed
+
+
+def test_offset_at_time_check_passes_the_reference_and_skips_a_stub(lab_settings):
+    assert nb02.check_offset_at_time(nb02.offset_at_time).passed
+    assert nb02.check_offset_at_time(stub).skipped
+
+
+def lag_from_zero_always(topic, group):
+    return {p: lag for p, lag in nb02.consumer_lag(topic, f"{group}-other").items()}
+
+
+def lag_without_uncommitted_partitions(topic, group):
+    return {p: lag for p, lag in nb02.consumer_lag(topic, group).items() if lag != 25}
+
+
+def committed_offsets_instead_of_lag(topic, group):
+    return {p: 25 - lag for p, lag in nb02.consumer_lag(topic, group).items()}
+
+
+@pytest.mark.parametrize("wrong", [lag_from_zero_always, lag_without_uncommitted_partitions,
+                                   committed_offsets_instead_of_lag])
+def test_consumer_lag_check_fails_wrong_answers(lab_settings, wrong):
+    assert not nb02.check_consumer_lag(wrong).passed
+
+
+def test_consumer_lag_check_passes_the_reference_and_skips_a_stub(lab_settings):
+    assert nb02.check_consumer_lag(nb02.consumer_lag).passed
+    assert nb02.check_consumer_lag(stub).skipped

@@ -63,13 +63,14 @@ class DeliveryReport:
 
 
 def produce_accounted(
-    producer: Producer, topic: str, number: int, key: Optional[bytes], value: bytes, report: DeliveryReport
+    producer: Producer, topic: str, number: int, key: Optional[bytes], value: bytes, report: DeliveryReport,
+    headers: Optional[list[tuple[str, bytes]]] = None,
 ) -> None:
     """Produce one message; a local refusal (too large, bad topic) becomes a failure, not an exception."""
     report.summary.attempted += 1
     while True:
         try:
-            producer.produce(topic, key=key, value=value, on_delivery=report.callback(number))
+            producer.produce(topic, key=key, value=value, headers=headers, on_delivery=report.callback(number))
             return
         except BufferError:  # the local queue is full: let deliveries drain, then retry
             producer.poll(0.5)

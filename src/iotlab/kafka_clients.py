@@ -114,6 +114,7 @@ class StoredMessage:
     key: Optional[bytes]
     value: Optional[bytes]
     timestamp_ms: int
+    headers: tuple = ()  # (name, bytes) pairs
 
 
 def read_topic(topic: str, settings: Optional[Settings] = None, timeout_s: float = 60.0) -> list[StoredMessage]:
@@ -147,7 +148,7 @@ def read_topic(topic: str, settings: Optional[Settings] = None, timeout_s: float
             if message.error():
                 raise KafkaException(message.error())
             messages.append(StoredMessage(message.partition(), message.offset(), message.key(), message.value(),
-                                          message.timestamp()[1]))
+                                          message.timestamp()[1], tuple(message.headers() or ())))
             if message.offset() >= remaining.get(message.partition(), 0) - 1:
                 remaining.pop(message.partition(), None)
     finally:

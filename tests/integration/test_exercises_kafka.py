@@ -126,3 +126,24 @@ def test_consumer_lag_check_fails_wrong_answers(lab_settings, wrong):
 def test_consumer_lag_check_passes_the_reference_and_skips_a_stub(lab_settings):
     assert nb02.check_consumer_lag(nb02.consumer_lag).passed
     assert nb02.check_consumer_lag(stub).skipped
+
+
+# ----------------------------------------------------------------------------- notebook 03
+
+from iotlab.exercises import nb03  # noqa: E402
+
+
+@pytest.mark.parametrize("wrong", [
+    lambda: {"cleanup.policy": "compact,delete", "delete.retention.ms": "86400000"},
+    lambda: {"cleanup.policy": "delete"},
+    lambda: {"cleanup.policy": "compact", "delete.retention.ms": "1000"},
+    lambda: {"cleanup.policy": "compacted"},
+])
+def test_registry_topic_config_check_fails_wrong_answers(lab_settings, wrong):
+    result = nb03.check_registry_topic_config(wrong)
+    assert not result.passed and not result.skipped
+
+
+def test_registry_topic_config_check_passes_the_reference_and_skips_a_stub(lab_settings):
+    assert nb03.check_registry_topic_config(nb03.registry_topic_config).passed
+    assert nb03.check_registry_topic_config(stub).skipped

@@ -119,7 +119,8 @@ def check_produce_readings(function: Callable[[Producer, str, list[dict]], dict]
         sent = [serialize_reading(r) for r in readings if r["device_id"] == device]
         if [m.value for m in stored if m.key == device.encode()] != sent:
             return failed(name, f"{device}'s readings are not in order, or not serialised as in 01.1")
-    return passed(name, f"{len(readings)} readings delivered, keyed and in order: {dict(sorted(actual_counts.items()))}")
+    placement = dict(sorted(actual_counts.items()))
+    return passed(name, f"{len(readings)} readings delivered, keyed and in order: {placement}")
 
 
 # ----------------------------------------------------------------------------- 01.3 producer_settings
@@ -132,6 +133,16 @@ def producer_settings(goal: str) -> dict:
         return {"acks": "1", "enable.idempotence": False, "linger.ms": 20, "batch.size": 1_000_000,
                 "compression.type": "lz4"}
     raise ValueError(f"unknown goal {goal!r}")
+
+
+def _delivers_everything(producer: Producer, count: int) -> bool:
+    """Produce ``count`` readings; True when every delivery report came back without an error."""
+    outcomes: list = []
+    for reading in generate_readings(count, devices=4, seed=1):
+        producer.produce("check.nb01.settings", value=serialize_reading(reading),
+                         on_delivery=lambda error, _message: outcomes.append(error))
+    producer.flush(30)
+    return len(outcomes) == count and not any(outcomes)
 
 
 def _as_int(value) -> int:
@@ -165,11 +176,6 @@ def check_producer_settings(function: Callable[[str], dict]) -> CheckResult:
             producer = Producer({**settings.kafka_client_config(), **config})
         except Exception as error:
             return failed(name, f"{goal!r}: the client refuses these settings: {error}")
-        outcomes: list = []
-        for reading in generate_readings(200, devices=4, seed=1):
-            producer.produce("check.nb01.settings", value=serialize_reading(reading),
-                             on_delivery=lambda error, message: outcomes.append(error))
-        producer.flush(30)
-        if len(outcomes) != 200 or any(outcomes):
+        if not _delivers_everything(producer, 200):
             return failed(name, f"{goal!r}: not every message was delivered with these settings")
     return passed(name, "durable and throughput settings are right, and the broker took 200 messages with each")

@@ -10,7 +10,6 @@ from typing import Callable
 from confluent_kafka import TopicPartition
 
 from iotlab.checks import CheckResult, check_cases, failed, passed, skipped
-from iotlab.config import load_settings
 from iotlab.kafka_clients import consumer, producer, recreate_topic
 
 # ----------------------------------------------------------------------------- 02.1 messages_between

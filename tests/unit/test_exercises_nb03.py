@@ -1,0 +1,99 @@
+"""Notebook 03's pure checks pass the references and fail wrong answers."""
+
+import json
+
+import pytest
+
+from iotlab.exercises import nb03
+
+
+def test_references_pass():
+    assert nb03.check_latest_per_key(nb03.latest_per_key).passed
+    assert nb03.check_validate_reading(nb03.validate_reading).passed
+
+
+def first_value_wins(messages):
+    table = {}
+    for key, value in messages:
+        table.setdefault(key, value)
+    return table
+
+
+def tombstones_kept_as_none(messages):
+    return dict(messages)
+
+
+def empty_value_is_a_tombstone(messages):
+    table = {}
+    for key, value in messages:
+        if not value:
+            table.pop(key, None)
+        else:
+            table[key] = value
+    return table
+
+
+def tombstone_forgotten_forever(messages):
+    deleted, table = set(), {}
+    for key, value in messages:
+        if value is None:
+            deleted.add(key)
+            table.pop(key, None)
+        elif key not in deleted:
+            table[key] = value
+    return table
+
+
+@pytest.mark.parametrize("wrong", [first_value_wins, tombstones_kept_as_none, empty_value_is_a_tombstone,
+                                   tombstone_forgotten_forever])
+def test_latest_per_key_wrong_answers_fail(wrong):
+    result = nb03.check_latest_per_key(wrong)
+    assert not result.passed and not result.skipped
+
+
+def accepts_booleans(raw):
+    try:
+        record = json.loads(raw)
+    except ValueError:
+        return "invalid_json"
+    if not isinstance(record, dict):
+        return "wrong_type"
+    if any(f not in record for f in ("device_id", "timestamp", "temperature", "humidity", "status")):
+        return "missing_field"
+    if not isinstance(record["temperature"], (int, float)) or not isinstance(record["humidity"], (int, float)):
+        return "wrong_type"
+    if not isinstance(record["status"], str):
+        return "wrong_type"
+    if not 0 <= record["humidity"] <= 100 or not -60 <= record["temperature"] <= 85:
+        return "impossible_value"
+    return None if record["timestamp"].endswith("Z") else "impossible_value"
+
+
+def only_checks_json(raw):
+    try:
+        json.loads(raw)
+        return None
+    except ValueError:
+        return "invalid_json"
+
+
+def crashes_on_non_utf8(raw):
+    return nb03.validate_reading(raw.decode("utf-8").encode())
+
+
+def no_range_checks(raw):
+    reason = nb03.validate_reading(raw)
+    return None if reason == "impossible_value" else reason
+
+
+@pytest.mark.parametrize("wrong", [accepts_booleans, only_checks_json, crashes_on_non_utf8, no_range_checks])
+def test_validate_reading_wrong_answers_fail(wrong):
+    result = nb03.check_validate_reading(wrong)
+    assert not result.passed and not result.skipped
+
+
+def test_stubs_are_skipped():
+    def stub(*_):
+        raise NotImplementedError()
+
+    assert nb03.check_latest_per_key(stub).skipped and nb03.check_validate_reading(stub).skipped

@@ -1,0 +1,164 @@
+"""The bounded window-aggregate job in Flink SQL: parse and validate raw Kafka bytes, route bad records
+to the dead-letter topic, set late readings aside, and compute 5-minute tumbling windows per device.
+
+Source: topic T read from its first offset to the end it has when the job starts (batch mode).
+- Validation is plain SQL over the JSON text (``IS JSON``, ``JSON_EXISTS``, ``JSON_QUERY ... WITH WRAPPER``
+  to see a value's JSON type), following the contract in ``iotlab.contract`` field by field, so the same
+  records are dead-lettered as by the Python validator. Bad records go to ``T.dlq`` with their original
+  bytes and a ``dlq.reason`` header; the job never fails on bad input.
+- Lateness, reproducibly: a reading is **late** when, by the time it arrives, its device has already sent
+  a reading more than ``allowed_lateness`` past the end of the reading's window (arrival order = Kafka
+  offset order, which a device's readings keep because the device is the key). Late readings go to
+  ``T.late``; they are counted, never silently lost.
+- Windows: 5-minute tumbling windows on event time per device, with count, avg/min/max temperature and
+  avg humidity, written as JSON to ``T.windows``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
+
+from iotlab.config import Settings, load_settings
+from iotlab.flink_env import table_environment
+
+NUMBER = r"^\[-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?\]$"
+STRING = r'^\[".*"\]$'
+TIMESTAMP = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,6})?Z$"
+
+
+def _json_type_is(field: str, pattern: str) -> str:
+    return f"REGEXP(COALESCE(JSON_QUERY(txt, '$.{field}' WITH WRAPPER), ''), '{pattern}')"
+
+
+def _number(field: str) -> str:
+    return f"TRY_CAST(JSON_VALUE(txt, '$.{field}') AS DOUBLE)"
+
+
+# The contract, check by check, in the order the Python validator reports the first problem:
+# not JSON, not an object, the first missing field, then fields alphabetically (type before range).
+REASON_SQL = f"""
+CASE
+  WHEN txt IS NULL OR NOT (txt IS JSON) THEN 'invalid_json'
+  WHEN NOT (txt IS JSON OBJECT) THEN 'wrong_type: record'
+  WHEN NOT JSON_EXISTS(txt, '$.device_id') THEN 'missing_field: device_id'
+  WHEN NOT JSON_EXISTS(txt, '$.timestamp') THEN 'missing_field: timestamp'
+  WHEN NOT JSON_EXISTS(txt, '$.temperature') THEN 'missing_field: temperature'
+  WHEN NOT JSON_EXISTS(txt, '$.humidity') THEN 'missing_field: humidity'
+  WHEN NOT JSON_EXISTS(txt, '$.status') THEN 'missing_field: status'
+  WHEN NOT {_json_type_is('device_id', STRING)} THEN 'wrong_type: device_id'
+  WHEN JSON_VALUE(txt, '$.device_id') = '' THEN 'impossible_value: device_id'
+  WHEN NOT {_json_type_is('humidity', NUMBER)} THEN 'wrong_type: humidity'
+  WHEN {_number('humidity')} < 0 OR {_number('humidity')} > 100 THEN 'impossible_value: humidity'
+  WHEN NOT {_json_type_is('status', STRING)} THEN 'wrong_type: status'
+  WHEN NOT {_json_type_is('temperature', NUMBER)} THEN 'wrong_type: temperature'
+  WHEN {_number('temperature')} < -60 OR {_number('temperature')} > 85 THEN 'impossible_value: temperature'
+  WHEN NOT {_json_type_is('timestamp', STRING)} THEN 'wrong_type: timestamp'
+  WHEN NOT REGEXP(JSON_VALUE(txt, '$.timestamp'), '{TIMESTAMP}') THEN 'impossible_value: timestamp'
+  WHEN event_time IS NULL THEN 'impossible_value: timestamp'
+  ELSE CAST(NULL AS STRING)
+END"""
+
+
+@dataclass(frozen=True)
+class OutputTopics:
+    windows: str
+    dead_letter: str
+    late: str
+
+
+def output_topics(topic: str) -> OutputTopics:
+    return OutputTopics(f"{topic}.windows", f"{topic}.dlq", f"{topic}.late")
+
+
+def _kafka(topic: str, settings: Settings, extra: str = "") -> str:
+    return (f"'connector' = 'kafka', 'topic' = '{topic}', "
+            f"'properties.bootstrap.servers' = '{settings.kafka_bootstrap_for_jobs}'{extra}")
+
+
+WINDOW_MINUTES = 5
+ISO = "'yyyy-MM-dd''T''HH:mm:ss''Z'''"  # SQL string literal of the pattern yyyy-MM-dd'T'HH:mm:ss'Z'
+
+
+def _bytes(expression: str) -> str:
+    return f"CAST({expression} AS BYTES)"
+
+
+def statements(topic: str, allowed_lateness_minutes: int = 10, settings: Optional[Settings] = None) -> list[str]:
+    """The job's DDL, views and INSERTs, in order: printable, so learners can read the whole job."""
+    settings = settings or load_settings()
+    out = output_topics(topic)
+    raw_pair = "'key.format' = 'raw', 'key.fields' = 'record_key', 'value.fields-include' = 'EXCEPT_KEY'"
+    bounded = (", 'scan.startup.mode' = 'earliest-offset', 'scan.bounded.mode' = 'latest-offset', "
+               "'properties.group.id' = 'iotlab-aggregate', 'format' = 'raw', " + raw_pair)
+    late_window = f"INTERVAL '{allowed_lateness_minutes}' MINUTE"
+    return [
+        # ---- source: the original bytes, with their key and position
+        f"""CREATE TEMPORARY TABLE raw_readings (
+  `record_key` BYTES,
+  `raw` BYTES,
+  `partition` INT METADATA VIRTUAL,
+  `offset` BIGINT METADATA VIRTUAL
+) WITH ({_kafka(topic, settings, bounded)})""",
+        # ---- parse and validate
+        f"""CREATE TEMPORARY VIEW parsed AS
+SELECT *, {REASON_SQL} AS reason FROM (
+  SELECT `record_key`, `raw`, `partition`, `offset`, CAST(`raw` AS STRING) AS txt,
+         TO_TIMESTAMP(REPLACE(REPLACE(JSON_VALUE(CAST(`raw` AS STRING), '$.timestamp'), 'T', ' '), 'Z', ''))
+           AS event_time
+  FROM raw_readings)""",
+        f"""CREATE TEMPORARY VIEW valid_readings AS
+SELECT `record_key`, `raw`, `partition`, `offset`, JSON_VALUE(txt, '$.device_id') AS device_id, event_time,
+       {_number('temperature')} AS temperature, {_number('humidity')} AS humidity,
+       -- the device's newest event time so far, in arrival (offset) order
+       MAX(event_time) OVER (PARTITION BY JSON_VALUE(txt, '$.device_id')
+                             ORDER BY `partition`, `offset` ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
+         AS device_newest
+FROM parsed WHERE reason IS NULL""",
+        f"""CREATE TEMPORARY VIEW windowed AS
+SELECT *, window_end <= device_newest - {late_window} AS is_late
+FROM TABLE(TUMBLE(TABLE valid_readings, DESCRIPTOR(event_time), INTERVAL '{WINDOW_MINUTES}' MINUTE))""",
+        # ---- sinks
+        f"""CREATE TEMPORARY TABLE window_sink (
+  `device_key` STRING, device_id STRING, window_start STRING, window_end STRING, `count` BIGINT,
+  avg_temp DOUBLE, min_temp DOUBLE, max_temp DOUBLE, avg_humidity DOUBLE
+) WITH ({_kafka(out.windows, settings)}, 'format' = 'json', 'key.format' = 'raw', 'key.fields' = 'device_key',
+        'value.fields-include' = 'EXCEPT_KEY')""",
+        f"""CREATE TEMPORARY TABLE dead_letter_sink (
+  `record_key` BYTES, `raw` BYTES, `headers` MAP<STRING, BYTES> METADATA
+) WITH ({_kafka(out.dead_letter, settings)}, 'format' = 'raw', {raw_pair})""",
+        f"""CREATE TEMPORARY TABLE late_sink (
+  `record_key` BYTES, `raw` BYTES, `headers` MAP<STRING, BYTES> METADATA
+) WITH ({_kafka(out.late, settings)}, 'format' = 'raw', {raw_pair})""",
+        # ---- the three outputs of one job
+        f"""INSERT INTO window_sink
+SELECT device_id, device_id, DATE_FORMAT(window_start, {ISO}), DATE_FORMAT(window_end, {ISO}), COUNT(*),
+       AVG(temperature), MIN(temperature), MAX(temperature), AVG(humidity)
+FROM windowed WHERE NOT is_late
+GROUP BY device_id, window_start, window_end""",
+        f"""INSERT INTO dead_letter_sink
+SELECT `record_key`, `raw`, MAP[
+  'dlq.reason', {_bytes('reason')},
+  'dlq.source.topic', {_bytes(f"'{topic}'")},
+  'dlq.source.partition', {_bytes('CAST(`partition` AS STRING)')},
+  'dlq.source.offset', {_bytes('CAST(`offset` AS STRING)')}]
+FROM parsed WHERE reason IS NOT NULL""",
+        f"""INSERT INTO late_sink
+SELECT `record_key`, `raw`, MAP[
+  'late.window_end', {_bytes(f"DATE_FORMAT(window_end, {ISO})")},
+  'late.device_newest', {_bytes(f"DATE_FORMAT(device_newest, {ISO})")}]
+FROM windowed WHERE is_late""",
+    ]
+
+
+def run(topic: str, allowed_lateness_minutes: int = 10, settings: Optional[Settings] = None) -> None:
+    """Run the job to completion (bounded), in this process's mini cluster."""
+    env = table_environment(batch=True, settings=settings)
+    env.get_config().set("table.local-time-zone", "UTC")
+    statement_set = env.create_statement_set()
+    for statement in statements(topic, allowed_lateness_minutes, settings):
+        if statement.startswith("INSERT"):
+            statement_set.add_insert_sql(statement)
+        else:
+            env.execute_sql(statement)
+    statement_set.execute().wait()

@@ -6,7 +6,7 @@ import time
 from typing import Optional
 
 from cassandra.auth import PlainTextAuthProvider
-from cassandra.cluster import Cluster, NoHostAvailable, Session
+from cassandra.cluster import EXEC_PROFILE_DEFAULT, Cluster, ExecutionProfile, NoHostAvailable, Session
 from cassandra.policies import RoundRobinPolicy
 
 from iotlab.config import Settings, load_settings
@@ -27,7 +27,7 @@ def _cluster(settings: Settings) -> Cluster:
         port=settings.cassandra_port,
         auth_provider=auth,
         # One node, one data centre: plain round robin (the driver warns when no policy is given).
-        load_balancing_policy=RoundRobinPolicy(),
+        execution_profiles={EXEC_PROFILE_DEFAULT: ExecutionProfile(load_balancing_policy=RoundRobinPolicy())},
         protocol_version=5,
         connect_timeout=5,
     )

@@ -56,6 +56,10 @@ CASE
   WHEN NOT {_json_type_is('timestamp', STRING)} THEN 'wrong_type: timestamp'
   WHEN NOT REGEXP(JSON_VALUE(txt, '$.timestamp'), '{TIMESTAMP}') THEN 'impossible_value: timestamp'
   WHEN event_time IS NULL THEN 'impossible_value: timestamp'
+  -- TO_TIMESTAMP is lenient (February 30 becomes March 2): the parsed time must print back the same
+  WHEN DATE_FORMAT(event_time, 'yyyy-MM-dd HH:mm:ss')
+       <> REPLACE(SUBSTRING(JSON_VALUE(txt, '$.timestamp') FROM 1 FOR 19), 'T', ' ')
+    THEN 'impossible_value: timestamp'
   ELSE CAST(NULL AS STRING)
 END"""
 

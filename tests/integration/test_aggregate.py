@@ -84,11 +84,11 @@ def test_a_foreign_out_of_order_stream(lab_settings, tmp_path, api):
         line("pump-A", "2026-03-01T08:02:00Z", 39),            # out of order, still on time
         line("pump-B", "2026-03-01T08:31:00Z", -4, 100),
         line("pump-B", "2026-03-01T08:10:00Z", -6),            # 21 min behind pump-B's newest: late
-        b'{"device_id": "pump-A", "timestamp": "2026-03-01T08:06:00Z", "temperature": null, "humidity": 1, "status": "x"}',
-        b'{"device_id": "pump-A", "timestamp": "2026-02-30T08:06:00Z", "temperature": 1, "humidity": 1, "status": "x"}',
+        line("pump-A", "2026-03-01T08:06:00Z", None),           # null is not a number
+        line("pump-A", "2026-02-30T08:06:00Z", 1),              # no such day
         b"\xff\xfe garbage",
         b"",
-        b'{"device_id": "pump-C", "timestamp": "2026-03-01T08:06:00Z", "temperature": 1e1, "humidity": 5, "status": "x"}',
+        b'{"device_id":"pump-C","timestamp":"2026-03-01T08:06:00Z","temperature":1e1,"humidity":5,"status":"x"}',
     ]
     topic = replayed(lines, tmp_path, partitions=2)
     windows, _ = run_aggregate(topic, api, tmp_path)

@@ -18,7 +18,7 @@ from iotlab.paths import project_root
 from iotlab.replay import read_lines, replay_file
 
 pytestmark = pytest.mark.integration
-APIS = ["sql"]
+APIS = ["sql", "datastream"]
 
 
 def replayed(lines: list[bytes], tmp_path, partitions: int = 3) -> str:
@@ -97,3 +97,11 @@ def test_a_foreign_out_of_order_stream(lab_settings, tmp_path, api):
     assert len(expected.dead_lettered) == 4 and len(expected.late) == 1
     assert sorted(m.value for m in read_topic(output_topics(topic).dead_letter)) == sorted(expected.dead_lettered)
     assert [m.value for m in read_topic(output_topics(topic).late)] == expected.late
+
+
+def test_sql_and_datastream_write_identical_files(lab_settings, tmp_path):
+    lines = read_lines(project_root() / "data" / "anomaly_day.jsonl")[:6000]
+    topic = replayed(lines, tmp_path)
+    run_aggregate(topic, "sql", tmp_path)
+    run_aggregate(topic, "datastream", tmp_path)
+    assert (tmp_path / "windows-sql.jsonl").read_bytes() == (tmp_path / "windows-datastream.jsonl").read_bytes()

@@ -88,22 +88,45 @@ def _bytes(expression: str) -> str:
     return f"CAST({expression} AS BYTES)"
 
 
-def statements(topic: str, allowed_lateness_minutes: int = 10, settings: Optional[Settings] = None) -> list[str]:
-    """The job's DDL, views and INSERTs, in order: printable, so learners can read the whole job."""
-    settings = settings or load_settings()
-    out = output_topics(topic)
-    raw_pair = "'key.format' = 'raw', 'key.fields' = 'record_key', 'value.fields-include' = 'EXCEPT_KEY'"
+RAW_KEY_AND_VALUE = "'key.format' = 'raw', 'key.fields' = 'record_key', 'value.fields-include' = 'EXCEPT_KEY'"
+
+
+def source_statement(topic: str, settings: Settings) -> str:
+    """The source table: each record's original bytes, key, partition and offset (shared by both APIs)."""
     bounded = (", 'scan.startup.mode' = 'earliest-offset', 'scan.bounded.mode' = 'latest-offset', "
-               "'properties.group.id' = 'iotlab-aggregate', 'format' = 'raw', " + raw_pair)
-    late_window = f"INTERVAL '{allowed_lateness_minutes}' MINUTE"
-    return [
-        # ---- source: the original bytes, with their key and position
-        f"""CREATE TEMPORARY TABLE raw_readings (
+               "'properties.group.id' = 'iotlab-aggregate', 'format' = 'raw', " + RAW_KEY_AND_VALUE)
+    return f"""CREATE TEMPORARY TABLE raw_readings (
   `record_key` BYTES,
   `raw` BYTES,
   `partition` INT METADATA VIRTUAL,
   `offset` BIGINT METADATA VIRTUAL
-) WITH ({_kafka(topic, settings, bounded)})""",
+) WITH ({_kafka(topic, settings, bounded)})"""
+
+
+def sink_statements(topic: str, settings: Settings) -> list[str]:
+    """The three sink tables: windows as JSON, dead letters and late readings as original bytes + headers."""
+    out = output_topics(topic)
+    raw_pair = RAW_KEY_AND_VALUE
+    return [
+        f"""CREATE TEMPORARY TABLE window_sink (
+  `device_key` STRING, device_id STRING, window_start STRING, window_end STRING, `count` BIGINT,
+  avg_temp DOUBLE, min_temp DOUBLE, max_temp DOUBLE, avg_humidity DOUBLE
+) WITH ({_kafka(out.windows, settings)}, 'format' = 'json', 'key.format' = 'raw', 'key.fields' = 'device_key',
+        'value.fields-include' = 'EXCEPT_KEY')""",
+        f"""CREATE TEMPORARY TABLE dead_letter_sink (
+  `record_key` BYTES, `raw` BYTES, `headers` MAP<STRING, BYTES> METADATA
+) WITH ({_kafka(out.dead_letter, settings)}, 'format' = 'raw', {raw_pair})""",
+        f"""CREATE TEMPORARY TABLE late_sink (
+  `record_key` BYTES, `raw` BYTES, `headers` MAP<STRING, BYTES> METADATA
+) WITH ({_kafka(out.late, settings)}, 'format' = 'raw', {raw_pair})""",
+    ]
+
+
+def statements(topic: str, allowed_lateness_minutes: int = 10, settings: Optional[Settings] = None) -> list[str]:
+    """The job's DDL, views and INSERTs, in order: printable, so learners can read the whole job."""
+    settings = settings or load_settings()
+    late_window = f"INTERVAL '{allowed_lateness_minutes}' MINUTE"
+    return [source_statement(topic, settings)] + sink_statements(topic, settings) + [
         # ---- parse and validate
         f"""CREATE TEMPORARY VIEW parsed AS
 SELECT *, {REASON_SQL} AS reason FROM (
@@ -122,18 +145,6 @@ FROM parsed WHERE reason IS NULL""",
         f"""CREATE TEMPORARY VIEW windowed AS
 SELECT *, window_end <= device_newest - {late_window} AS is_late
 FROM TABLE(TUMBLE(TABLE valid_readings, DESCRIPTOR(event_time), INTERVAL '{WINDOW_MINUTES}' MINUTE))""",
-        # ---- sinks
-        f"""CREATE TEMPORARY TABLE window_sink (
-  `device_key` STRING, device_id STRING, window_start STRING, window_end STRING, `count` BIGINT,
-  avg_temp DOUBLE, min_temp DOUBLE, max_temp DOUBLE, avg_humidity DOUBLE
-) WITH ({_kafka(out.windows, settings)}, 'format' = 'json', 'key.format' = 'raw', 'key.fields' = 'device_key',
-        'value.fields-include' = 'EXCEPT_KEY')""",
-        f"""CREATE TEMPORARY TABLE dead_letter_sink (
-  `record_key` BYTES, `raw` BYTES, `headers` MAP<STRING, BYTES> METADATA
-) WITH ({_kafka(out.dead_letter, settings)}, 'format' = 'raw', {raw_pair})""",
-        f"""CREATE TEMPORARY TABLE late_sink (
-  `record_key` BYTES, `raw` BYTES, `headers` MAP<STRING, BYTES> METADATA
-) WITH ({_kafka(out.late, settings)}, 'format' = 'raw', {raw_pair})""",
         # ---- the three outputs of one job
         f"""INSERT INTO window_sink
 SELECT device_id, device_id, DATE_FORMAT(window_start, {ISO}), DATE_FORMAT(window_end, {ISO}), COUNT(*),

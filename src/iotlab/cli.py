@@ -286,5 +286,16 @@ def bench_lab(runs: int, idle_seconds: int) -> None:
     run(runs=runs, idle_seconds=idle_seconds, echo=click.echo)
 
 
+@bench.command("aggregate")
+@click.option("--readings", default=1_000_000, show_default=True, type=click.IntRange(min=1000))
+@click.option("--devices", default=100, show_default=True, type=click.IntRange(min=1))
+@_fail_cleanly
+def bench_aggregate(readings: int, devices: int) -> None:
+    """Raw consume rate versus the aggregate job's events/s (SQL and DataStream) on one topic."""
+    from iotlab.bench import bench_aggregate as run
+
+    run(readings=readings, devices=devices, echo=click.echo)
+
+
 if __name__ == "__main__":
     main()

@@ -174,7 +174,7 @@ SELECT *,
     ELSE {REASON_SQL}
   END AS reason
 FROM extracted""",
-        f"""CREATE TEMPORARY VIEW valid_readings AS
+        """CREATE TEMPORARY VIEW valid_readings AS
 SELECT `record_key`, `raw`, `partition`, `offset`, device_id, event_time, temperature, humidity,
        -- the device's newest event time so far, in arrival (offset) order
        MAX(event_time) OVER (PARTITION BY device_id

@@ -48,6 +48,9 @@ def flink_configuration(
                 "the Flink Kafka connector jar is not resolved yet: run `iotlab lab up` (or `make lab`) first"
             )
         config.set_string("pipeline.jars", ";".join(jar.as_uri() for jar in jars))
+        # The in-process mini cluster gets 128 MB of managed memory by default: batch sorts and joins
+        # over a million readings would spill to disk.
+        config.set_string("taskmanager.memory.managed.size", "512m")
     return config
 
 

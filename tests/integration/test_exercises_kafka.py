@@ -1,5 +1,7 @@
 """Checks that need the broker: the reference passes, wrong answers fail, a stub is skipped."""
 
+import uuid
+
 import pytest
 
 from iotlab.exercises import nb01
@@ -147,3 +149,48 @@ def test_registry_topic_config_check_fails_wrong_answers(lab_settings, wrong):
 def test_registry_topic_config_check_passes_the_reference_and_skips_a_stub(lab_settings):
     assert nb03.check_registry_topic_config(nb03.registry_topic_config).passed
     assert nb03.check_registry_topic_config(stub).skipped
+
+
+# ----------------------------------------------------------------------------- notebook 04
+
+from iotlab.exercises import nb04  # noqa: E402
+
+
+@pytest.mark.parametrize("wrong", [
+    lambda table, threshold: nb04.hot_devices_sql(table, threshold).replace("DESC", "ASC"),
+    lambda table, threshold: nb04.hot_devices_sql(table, threshold).replace("HAVING MAX(temperature) >",
+                                                                              "HAVING AVG(temperature) >"),
+    lambda table, threshold: nb04.hot_devices_sql(table, threshold).replace("AS readings", "AS n"),
+    lambda table, threshold: f"SELECT device_id FROM {table}",
+    lambda table, threshold: "SELECT nonsense",
+])
+def test_hot_devices_sql_check_fails_wrong_answers(lab_settings, wrong):
+    result = nb04.check_hot_devices_sql(wrong)
+    assert not result.passed and not result.skipped
+
+
+def test_hot_devices_sql_check_passes_the_reference_and_skips_a_stub(lab_settings):
+    assert nb04.check_hot_devices_sql(nb04.hot_devices_sql).passed
+    assert nb04.check_hot_devices_sql(stub).skipped
+
+
+@pytest.mark.parametrize("wrong", [
+    lambda rest: {state: list(reversed(names)) + ["extra"] for state, names in nb04.job_names_by_state(rest).items()}
+    or {"FINISHED": ["nothing"]},
+    lambda rest: {"RUNNING": [], **{k.lower(): v for k, v in nb04.job_names_by_state(rest).items()}},
+    lambda rest: [],
+])
+def test_job_names_by_state_check_fails_wrong_answers(lab_settings, wrong):
+    from iotlab.jobs.device_averages import device_averages
+    from iotlab.kafka_clients import recreate_topic
+
+    topic = f"test.nb04.{uuid.uuid4().hex[:6]}"
+    recreate_topic(topic, partitions=1)
+    device_averages(topic, remote=True)  # at least one finished job on the cluster
+    result = nb04.check_job_names_by_state(wrong)
+    assert not result.passed and not result.skipped
+
+
+def test_job_names_by_state_check_passes_the_reference_and_skips_a_stub(lab_settings):
+    assert nb04.check_job_names_by_state(nb04.job_names_by_state).passed
+    assert nb04.check_job_names_by_state(stub).skipped

@@ -16,7 +16,9 @@ from urllib.parse import urlparse
 
 from pyflink.common import Configuration
 from pyflink.datastream import StreamExecutionEnvironment
+from pyflink.java_gateway import get_gateway
 from pyflink.table import EnvironmentSettings, TableEnvironment
+from pyflink.util.java_utils import add_jars_to_context_class_loader
 
 from iotlab.config import Settings, load_settings
 
@@ -26,9 +28,14 @@ class ConnectorMissing(RuntimeError):
 
 
 def flink_configuration(
-    settings: Optional[Settings] = None, remote: bool = False, checkpoint_interval_ms: int = 10_000
+    settings: Optional[Settings] = None, remote: bool = False, checkpoint_interval_ms: int = 10_000,
+    options: Optional[dict[str, str]] = None,
 ) -> Configuration:
-    """The Flink configuration shared by Table and DataStream environments."""
+    """The Flink configuration shared by Table and DataStream environments.
+
+    ``options`` are extra Flink settings applied last, e.g. ``{"execution.savepoint.path": ...}`` to
+    resume from a savepoint, or a restart strategy.
+    """
     settings = settings or load_settings()
     config = Configuration()
     config.set_string("python.executable", settings.python_executable)
@@ -36,13 +43,17 @@ def flink_configuration(
     config.set_string("parallelism.default", "1")
     # Checkpoints matter only to unbounded jobs; a bounded job finishes before the first one.
     config.set_string("execution.checkpointing.interval", f"{checkpoint_interval_ms} ms")
+    jars = settings.connector_jars()
     if remote:
         rest = urlparse(settings.flink_rest_url)
         config.set_string("execution.target", "remote")
         config.set_string("rest.address", rest.hostname or "127.0.0.1")
         config.set_string("rest.port", str(rest.port or 8081))
+        # The cluster has the connector in its lib folder. This client needs its classes too, to build the
+        # job graph (the Kafka table factory, KafkaSource), but need not upload the jar with every job.
+        if jars:
+            add_jars_to_context_class_loader([jar.as_uri() for jar in jars])
     else:
-        jars = settings.connector_jars()
         if not jars:
             raise ConnectorMissing(
                 "the Flink Kafka connector jar is not resolved yet: run `iotlab lab up` (or `make lab`) first"
@@ -51,6 +62,13 @@ def flink_configuration(
         # The in-process mini cluster gets 128 MB of managed memory by default: batch sorts and joins
         # over a million readings would spill to disk.
         config.set_string("taskmanager.memory.managed.size", "512m")
+    # With checkpointing on, Flink's default restart strategy retries a failing job forever; a course job
+    # that fails should fail visibly, after a few quick attempts.
+    config.set_string("restart-strategy.type", "fixed-delay")
+    config.set_string("restart-strategy.fixed-delay.attempts", "2")
+    config.set_string("restart-strategy.fixed-delay.delay", "1 s")
+    for key, value in (options or {}).items():
+        config.set_string(key, value)
     return config
 
 
@@ -64,6 +82,16 @@ def table_environment(
     return TableEnvironment.create(builder.build())
 
 
-def stream_environment(remote: bool = False, settings: Optional[Settings] = None) -> StreamExecutionEnvironment:
-    """A DataStream API environment with the course's configuration."""
-    return StreamExecutionEnvironment.get_execution_environment(flink_configuration(settings, remote=remote))
+def stream_environment(
+    remote: bool = False, settings: Optional[Settings] = None, checkpoint_interval_ms: int = 10_000,
+    options: Optional[dict[str, str]] = None,
+) -> StreamExecutionEnvironment:
+    """A DataStream API environment with the course's configuration (plus ``options``, see above)."""
+    configuration = flink_configuration(settings, remote=remote, checkpoint_interval_ms=checkpoint_interval_ms,
+                                        options=options)
+    if remote:
+        # get_execution_environment() always builds a local environment (it forces execution.target to
+        # "local"); the plain Java constructor honours execution.target=remote and submits to the cluster.
+        java_environment_class = get_gateway().jvm.org.apache.flink.streaming.api.environment.StreamExecutionEnvironment
+        return StreamExecutionEnvironment(java_environment_class(configuration._j_configuration))
+    return StreamExecutionEnvironment.get_execution_environment(configuration)

@@ -122,34 +122,41 @@ def _bytes(expression: str) -> str:
 RAW_KEY_AND_VALUE = "'key.format' = 'raw', 'key.fields' = 'record_key', 'value.fields-include' = 'EXCEPT_KEY'"
 
 
-def source_statement(topic: str, settings: Settings) -> str:
-    """The source table: each record's original bytes, key, partition and offset (shared by both APIs)."""
-    bounded = (", 'scan.startup.mode' = 'earliest-offset', 'scan.bounded.mode' = 'latest-offset', "
-               "'properties.group.id' = 'iotlab-aggregate', 'format' = 'raw', " + RAW_KEY_AND_VALUE)
+def source_statement(topic: str, settings: Settings, bounded: bool = True, group_id: str = "iotlab-aggregate") -> str:
+    """The source table: each record's original bytes, key, partition and offset (shared by both APIs).
+
+    Read from the earliest offset; ``bounded`` stops at the topic's end when the job starts, otherwise the
+    job keeps reading what arrives (a streaming job, stopped by cancelling it or with a savepoint).
+    """
+    options = (", 'scan.startup.mode' = 'earliest-offset', "
+               + ("'scan.bounded.mode' = 'latest-offset', " if bounded else "")
+               + f"'properties.group.id' = '{group_id}', 'format' = 'raw', " + RAW_KEY_AND_VALUE)
     return f"""CREATE TEMPORARY TABLE raw_readings (
   `record_key` BYTES,
   `raw` BYTES,
   `partition` INT METADATA VIRTUAL,
   `offset` BIGINT METADATA VIRTUAL
-) WITH ({_kafka(topic, settings, bounded)})"""
+) WITH ({_kafka(topic, settings, options)})"""
+
+
+def set_aside_sink_statement(table: str, topic: str, settings: Settings) -> str:
+    """A sink table for records set aside (dead letters, late readings): original key and bytes, plus headers."""
+    return f"""CREATE TEMPORARY TABLE {table} (
+  `record_key` BYTES, `raw` BYTES, `headers` MAP<STRING, BYTES> METADATA
+) WITH ({_kafka(topic, settings)}, 'format' = 'raw', {RAW_KEY_AND_VALUE})"""
 
 
 def sink_statements(topic: str, settings: Settings) -> list[str]:
     """The three sink tables: windows as JSON, dead letters and late readings as original bytes + headers."""
     out = output_topics(topic)
-    raw_pair = RAW_KEY_AND_VALUE
     return [
         f"""CREATE TEMPORARY TABLE window_sink (
   `device_key` STRING, device_id STRING, window_start STRING, window_end STRING, `count` BIGINT,
   avg_temp DOUBLE, min_temp DOUBLE, max_temp DOUBLE, avg_humidity DOUBLE
 ) WITH ({_kafka(out.windows, settings)}, 'format' = 'json', 'key.format' = 'raw', 'key.fields' = 'device_key',
         'value.fields-include' = 'EXCEPT_KEY')""",
-        f"""CREATE TEMPORARY TABLE dead_letter_sink (
-  `record_key` BYTES, `raw` BYTES, `headers` MAP<STRING, BYTES> METADATA
-) WITH ({_kafka(out.dead_letter, settings)}, 'format' = 'raw', {raw_pair})""",
-        f"""CREATE TEMPORARY TABLE late_sink (
-  `record_key` BYTES, `raw` BYTES, `headers` MAP<STRING, BYTES> METADATA
-) WITH ({_kafka(out.late, settings)}, 'format' = 'raw', {raw_pair})""",
+        set_aside_sink_statement("dead_letter_sink", out.dead_letter, settings),
+        set_aside_sink_statement("late_sink", out.late, settings),
     ]
 
 

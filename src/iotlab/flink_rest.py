@@ -58,7 +58,9 @@ def wait_for_state(job_id: str, states: set[str], timeout_s: float = 120, url: O
 def cancel(job_id: str, url: Optional[str] = None) -> None:
     """``PATCH /jobs/<id>?mode=cancel``, then wait until it is CANCELED (or already over)."""
     if job_details(job_id, url)["state"] not in TERMINAL_STATES:
-        requests.patch(f"{url or rest_url()}/jobs/{job_id}", params={"mode": "cancel"}, timeout=10).raise_for_status()
+        response = requests.patch(f"{url or rest_url()}/jobs/{job_id}", params={"mode": "cancel"}, timeout=10)
+        if response.status_code != 409:  # 409: it is already on its way to an end (e.g. just stopped)
+            response.raise_for_status()
     wait_for_state(job_id, TERMINAL_STATES, url=url)
 
 

@@ -7,7 +7,7 @@ import time
 import uuid
 from collections import defaultdict
 from pathlib import Path
-from typing import Callable, Optional
+from typing import Callable
 from urllib.parse import urlparse
 
 import requests

@@ -41,7 +41,12 @@ from pyflink.table import StreamTableEnvironment
 from iotlab.config import Settings, load_settings
 from iotlab.flink_env import stream_environment
 from iotlab.jobs.window_aggregate_datastream import (
-    DEAD_LETTER, READING_TYPE, SET_ASIDE_TYPE, EventTime, Validate, iso,
+    DEAD_LETTER,
+    READING_TYPE,
+    SET_ASIDE_TYPE,
+    EventTime,
+    Validate,
+    iso,
 )
 from iotlab.jobs.window_aggregate_sql import _kafka, set_aside_sink_statement, source_statement
 from iotlab.kafka_clients import read_topic, recreate_topic

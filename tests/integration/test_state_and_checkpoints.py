@@ -14,9 +14,8 @@ from iotlab import flink_rest
 from iotlab.contract import validate_reading
 from iotlab.exercises import nb06
 from iotlab.jobs import silence_alerts
-from iotlab.jobs.window_aggregate_datastream import epoch_ms
 from iotlab.kafka_clients import producer, read_topic, recreate_topic
-from iotlab.sensors import SensorSimulator, SimulationConfig, parse_timestamp
+from iotlab.sensors import SensorSimulator, SimulationConfig
 
 pytestmark = pytest.mark.integration
 GAP_MS = silence_alerts.GAP_MINUTES * 60_000
@@ -37,25 +36,15 @@ def send(topic: str, lines: list[bytes]) -> None:
     writer.flush(30)
 
 
-def arrivals_of(lines: list[bytes]) -> list[tuple[str, int]]:
-    readings = [reading for reading in (validate_reading(line)[0] for line in lines) if reading is not None]
-    return [(r["device_id"], epoch_ms(parse_timestamp(r["timestamp"]))) for r in readings]
-
-
-def as_tuples(frame) -> list[tuple[str, int, int]]:
-    return sorted(((row.device_id, epoch_ms(parse_timestamp(row.silent_since)), epoch_ms(parse_timestamp(row.alert_at)))
-                   for row in frame.itertuples()), key=lambda alert: (alert[2], alert[0]))
-
-
 def test_bounded_run_equals_reference_and_dead_letters_every_bad_record(lab_settings):
     lines = simulated_lines(seed=606)
     topic = f"test.silence.{uuid.uuid4().hex[:8]}"
     recreate_topic(topic, partitions=1)
     send(topic, lines)
     alerts = silence_alerts.run(topic)
-    arrivals = arrivals_of(lines)
+    arrivals = silence_alerts.valid_arrivals(lines)
     expected = nb06.silences(arrivals, GAP_MS, 2**63 - 1)
-    assert as_tuples(alerts) == expected
+    assert silence_alerts.alert_tuples(alerts) == expected
     assert len(expected) > len({device for device, _ in arrivals}), "some silences before the end"
     assert len(read_topic(f"{topic}.dlq")) == len(lines) - len(arrivals) > 0
     assert read_topic(f"{topic}.late") == []
@@ -69,7 +58,7 @@ def test_stop_with_savepoint_and_resume_loses_and_repeats_nothing(lab_settings):
     half = len(lines) // 2
 
     def due(seen_lines):
-        arrivals = arrivals_of(seen_lines)
+        arrivals = silence_alerts.valid_arrivals(seen_lines)
         return nb06.silences(arrivals, GAP_MS, max(t for _, t in arrivals) - 30 * 60_000 - 1)
 
     send(topic, lines[:half])
@@ -81,7 +70,7 @@ def test_stop_with_savepoint_and_resume_loses_and_repeats_nothing(lab_settings):
         savepoint = nb06.stop_with_savepoint(lab_settings.flink_rest_url, job_id)
     finally:
         flink_rest.cancel(job_id)
-    assert as_tuples(silence_alerts.read_alerts(topic)) == due(lines[:half])
+    assert silence_alerts.alert_tuples(silence_alerts.read_alerts(topic)) == due(lines[:half])
     send(topic, lines[half:])
     resumed = silence_alerts.submit(topic, savepoint_path=savepoint)
     try:
@@ -90,8 +79,8 @@ def test_stop_with_savepoint_and_resume_loses_and_repeats_nothing(lab_settings):
         nb06.stop_with_savepoint(lab_settings.flink_rest_url, resumed)
     finally:
         flink_rest.cancel(resumed)
-    assert as_tuples(silence_alerts.read_alerts(topic)) == due(lines)
-    assert len(read_topic(f"{topic}.dlq")) == len(lines) - len(arrivals_of(lines))
+    assert silence_alerts.alert_tuples(silence_alerts.read_alerts(topic)) == due(lines)
+    assert len(read_topic(f"{topic}.dlq")) == len(lines) - len(silence_alerts.valid_arrivals(lines))
 
 
 # ----------------------------------------------------------------------------- 06.1 RunningCount

@@ -39,6 +39,7 @@ from pyflink.datastream.state import MapStateDescriptor, ValueStateDescriptor
 from pyflink.table import StreamTableEnvironment
 
 from iotlab.config import Settings, load_settings
+from iotlab.contract import validate_reading
 from iotlab.flink_env import stream_environment
 from iotlab.jobs.window_aggregate_datastream import (
     DEAD_LETTER,
@@ -46,10 +47,17 @@ from iotlab.jobs.window_aggregate_datastream import (
     SET_ASIDE_TYPE,
     EventTime,
     Validate,
+    epoch_ms,
     iso,
 )
-from iotlab.jobs.window_aggregate_sql import _kafka, set_aside_sink_statement, source_statement
+from iotlab.jobs.window_aggregate_sql import (
+    json_sink_statement,
+    set_aside_sink_statement,
+    source_statement,
+)
+from iotlab.jobs.window_aggregate_sql import output_topics as window_job_topics
 from iotlab.kafka_clients import read_topic, recreate_topic
+from iotlab.sensors import parse_timestamp
 
 GAP_MINUTES = 10
 OUT_OF_ORDERNESS_MINUTES = 30
@@ -64,8 +72,9 @@ def alerts_topic(topic: str) -> str:
 
 
 def output_topics(topic: str) -> list[str]:
-    """Where the job writes: alerts, dead letters, late readings."""
-    return [alerts_topic(topic), f"{topic}.dlq", f"{topic}.late"]
+    """Where the job writes: alerts, and (named as by the window job) dead letters and late readings."""
+    shared = window_job_topics(topic)
+    return [alerts_topic(topic), shared.dead_letter, shared.late]
 
 
 class SilenceDetector(KeyedProcessFunction):
@@ -113,12 +122,11 @@ def build(
     settings = settings or load_settings()
     tables = StreamTableEnvironment.create(env)
     tables.execute_sql(source_statement(topic, settings, bounded=bounded, group_id="iotlab-silence"))
-    tables.execute_sql(f"""CREATE TEMPORARY TABLE alert_sink (
-  `device_key` STRING, device_id STRING, silent_since STRING, alert_at STRING
-) WITH ({_kafka(alerts_topic(topic), settings)}, 'format' = 'json', 'key.format' = 'raw',
-        'key.fields' = 'device_key', 'value.fields-include' = 'EXCEPT_KEY')""")
-    tables.execute_sql(set_aside_sink_statement("dead_letter_sink", f"{topic}.dlq", settings))
-    tables.execute_sql(set_aside_sink_statement("late_sink", f"{topic}.late", settings))
+    alerts_out, dead_letters_out, late_out = output_topics(topic)
+    tables.execute_sql(json_sink_statement("alert_sink", "device_id STRING, silent_since STRING, alert_at STRING",
+                                           alerts_out, settings))
+    tables.execute_sql(set_aside_sink_statement("dead_letter_sink", dead_letters_out, settings))
+    tables.execute_sql(set_aside_sink_statement("late_sink", late_out, settings))
 
     raw = tables.to_data_stream(tables.from_path("raw_readings"))
     readings = raw.process(Validate(topic), output_type=READING_TYPE).name("validate").uid("validate")
@@ -173,3 +181,17 @@ def read_alerts(topic: str, settings: Optional[Settings] = None) -> pd.DataFrame
     columns = ["device_id", "silent_since", "alert_at"]
     rows = [json.loads(message.value) for message in read_topic(alerts_topic(topic), settings)]
     return pd.DataFrame(rows, columns=columns)
+
+
+def alert_tuples(alerts: pd.DataFrame) -> list[tuple[str, int, int]]:
+    """Alerts as (device_id, silent_since_ms, alert_at_ms), sorted by alert time then device — the shape of
+    ``iotlab.exercises.nb06.silences``, so the two can be compared with ``==``."""
+    rows = ((row.device_id, epoch_ms(parse_timestamp(row.silent_since)), epoch_ms(parse_timestamp(row.alert_at)))
+            for row in alerts.itertuples())
+    return sorted(rows, key=lambda alert: (alert[2], alert[0]))
+
+
+def valid_arrivals(lines: list[bytes]) -> list[tuple[str, int]]:
+    """(device_id, event_ms) of each valid reading among ``lines``, in their order (bad ones left out)."""
+    readings = (validate_reading(line)[0] for line in lines)
+    return [(r["device_id"], epoch_ms(parse_timestamp(r["timestamp"]))) for r in readings if r is not None]

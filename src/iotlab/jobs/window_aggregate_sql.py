@@ -146,15 +146,21 @@ def set_aside_sink_statement(table: str, topic: str, settings: Settings) -> str:
 ) WITH ({_kafka(topic, settings)}, 'format' = 'raw', {RAW_KEY_AND_VALUE})"""
 
 
+def json_sink_statement(table: str, columns: str, topic: str, settings: Settings) -> str:
+    """A sink table writing JSON values, keyed by its first column ``device_key`` (which is not in the value)."""
+    return f"""CREATE TEMPORARY TABLE {table} (
+  `device_key` STRING, {columns}
+) WITH ({_kafka(topic, settings)}, 'format' = 'json', 'key.format' = 'raw', 'key.fields' = 'device_key',
+        'value.fields-include' = 'EXCEPT_KEY')"""
+
+
 def sink_statements(topic: str, settings: Settings) -> list[str]:
     """The three sink tables: windows as JSON, dead letters and late readings as original bytes + headers."""
     out = output_topics(topic)
     return [
-        f"""CREATE TEMPORARY TABLE window_sink (
-  `device_key` STRING, device_id STRING, window_start STRING, window_end STRING, `count` BIGINT,
-  avg_temp DOUBLE, min_temp DOUBLE, max_temp DOUBLE, avg_humidity DOUBLE
-) WITH ({_kafka(out.windows, settings)}, 'format' = 'json', 'key.format' = 'raw', 'key.fields' = 'device_key',
-        'value.fields-include' = 'EXCEPT_KEY')""",
+        json_sink_statement("window_sink", "device_id STRING, window_start STRING, window_end STRING, "
+                            "`count` BIGINT, avg_temp DOUBLE, min_temp DOUBLE, max_temp DOUBLE, avg_humidity DOUBLE",
+                            out.windows, settings),
         set_aside_sink_statement("dead_letter_sink", out.dead_letter, settings),
         set_aside_sink_statement("late_sink", out.late, settings),
     ]

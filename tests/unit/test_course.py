@@ -75,6 +75,6 @@ def test_every_solution_notebook_has_a_learner_copy_and_no_error_outputs():
         outputs = [o for c in notebook.cells if c.cell_type == "code" for o in c.outputs]
         assert outputs, f"{name} is stored without outputs: execute it before committing"
         assert not [o for o in outputs if o.output_type == "error"], f"{name} stores an error output"
-        # stderr is noise that differs from run to run (client retries, worker threads): nbval would
-        # demand it again on every run, so a solution must not store it.
+        # stderr is noise that differs from run to run (client retries, worker threads): nbval ignores it
+        # (conftest.py), and a solution learners read should not store it either.
         assert not [o for o in outputs if o.get("name") == "stderr"], f"{name} stores stderr output"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from iotlab.config import load_settings
+from iotlab.core.settings import load_settings
 from iotlab.lab.health import PROBES
 
 

@@ -10,12 +10,12 @@ import pytest
 from click.testing import CliRunner
 
 from iotlab.cli import main
-from iotlab.contract import validate_reading
-from iotlab.jobs.reference import aggregate_lines
-from iotlab.jobs.window_aggregate_sql import output_topics
-from iotlab.kafka_clients import read_topic, recreate_topic
-from iotlab.paths import project_root
-from iotlab.replay import read_lines, replay_file
+from iotlab.core import OutputTopics
+from iotlab.core.contract import validate_reading
+from iotlab.core.paths import project_root
+from iotlab.jobs.window_aggregate.reference import aggregate_lines
+from iotlab.kafka import read_topic, recreate_topic
+from iotlab.sim import read_lines, replay_file
 
 pytestmark = pytest.mark.integration
 APIS = ["sql", "datastream"]
@@ -54,12 +54,12 @@ def test_anomaly_day_matches_pandas_and_accounts_for_every_reading(lab_settings,
     expected = aggregate_lines(lines)
     assert_windows_equal(windows, expected.windows)
 
-    dead = read_topic(output_topics(topic).dead_letter)
+    dead = read_topic(OutputTopics(topic).dead_letter)
     assert sorted(m.value for m in dead) == sorted(expected.dead_lettered)
     for message in dead:
         reason = dict(message.headers)["dlq.reason"].decode()
         assert reason.split(":")[0] == validate_reading(message.value)[1].split(":")[0]
-    late = read_topic(output_topics(topic).late)
+    late = read_topic(OutputTopics(topic).late)
     assert sorted(m.value for m in late) == sorted(expected.late) and late, "the day has late readings"
 
     valid = len(lines) - len(dead)
@@ -95,8 +95,8 @@ def test_a_foreign_out_of_order_stream(lab_settings, tmp_path, api):
     expected = aggregate_lines(lines)
     assert_windows_equal(windows, expected.windows)
     assert len(expected.dead_lettered) == 4 and len(expected.late) == 1
-    assert sorted(m.value for m in read_topic(output_topics(topic).dead_letter)) == sorted(expected.dead_lettered)
-    assert [m.value for m in read_topic(output_topics(topic).late)] == expected.late
+    assert sorted(m.value for m in read_topic(OutputTopics(topic).dead_letter)) == sorted(expected.dead_lettered)
+    assert [m.value for m in read_topic(OutputTopics(topic).late)] == expected.late
 
 
 def test_sql_and_datastream_write_identical_files(lab_settings, tmp_path):

@@ -4,8 +4,8 @@ import uuid
 
 import pytest
 
-from iotlab.cassandra_store import cassandra_session, ensure_keyspace, insert_rows, query_frame
-from iotlab.kafka_clients import admin_client, consumer, producer, recreate_topic
+from iotlab.cassandra import cassandra_session, ensure_keyspace, insert_rows, query_frame
+from iotlab.kafka import admin_client, consumer, producer, recreate_topic
 
 pytestmark = pytest.mark.integration
 

@@ -6,11 +6,11 @@ import uuid
 
 import pytest
 
-from iotlab.contract import validate_reading
-from iotlab.dead_letter import dead_letter_topic, route_topic
-from iotlab.kafka_clients import read_topic, recreate_topic
-from iotlab.paths import project_root
-from iotlab.replay import read_lines, replay_file
+from iotlab.core import dead_letter_topic
+from iotlab.core.contract import validate_reading
+from iotlab.core.paths import project_root
+from iotlab.kafka import read_topic, recreate_topic, route_topic
+from iotlab.sim import read_lines, replay_file
 
 pytestmark = pytest.mark.integration
 

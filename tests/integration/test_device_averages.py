@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 
 from iotlab.jobs.device_averages import device_averages
-from iotlab.kafka_clients import producer, recreate_topic
-from iotlab.sensors import generate_readings, to_json_bytes
+from iotlab.kafka import producer, recreate_topic
+from iotlab.sim.sensors import generate_readings, to_json_bytes
 
 pytestmark = pytest.mark.integration
 

@@ -4,7 +4,7 @@ import uuid
 
 import pytest
 
-from iotlab.exercises import nb01
+from iotlab.course.exercises import nb01
 
 pytestmark = pytest.mark.integration
 
@@ -67,7 +67,7 @@ def test_producer_settings_check_passes_the_reference_and_skips_a_stub(lab_setti
 
 # ----------------------------------------------------------------------------- notebook 02
 
-from iotlab.exercises import nb02  # noqa: E402
+from iotlab.course.exercises import nb02  # noqa: E402
 
 
 def off_by_one_range(topic, partition, start, end):
@@ -132,7 +132,7 @@ def test_consumer_lag_check_passes_the_reference_and_skips_a_stub(lab_settings):
 
 # ----------------------------------------------------------------------------- notebook 03
 
-from iotlab.exercises import nb03  # noqa: E402
+from iotlab.course.exercises import nb03  # noqa: E402
 
 
 @pytest.mark.parametrize("wrong", [
@@ -153,7 +153,7 @@ def test_registry_topic_config_check_passes_the_reference_and_skips_a_stub(lab_s
 
 # ----------------------------------------------------------------------------- notebook 04
 
-from iotlab.exercises import nb04  # noqa: E402
+from iotlab.course.exercises import nb04  # noqa: E402
 
 
 @pytest.mark.parametrize("wrong", [
@@ -182,7 +182,7 @@ def test_hot_devices_sql_check_passes_the_reference_and_skips_a_stub(lab_setting
 ])
 def test_job_names_by_state_check_fails_wrong_answers(lab_settings, wrong):
     from iotlab.jobs.device_averages import device_averages
-    from iotlab.kafka_clients import recreate_topic
+    from iotlab.kafka import recreate_topic
 
     topic = f"test.nb04.{uuid.uuid4().hex[:6]}"
     recreate_topic(topic, partitions=1)

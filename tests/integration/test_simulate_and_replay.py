@@ -10,9 +10,9 @@ from click.testing import CliRunner
 from confluent_kafka.admin import NewTopic
 
 from iotlab.cli import main
-from iotlab.kafka_clients import admin_client, read_topic, recreate_topic
-from iotlab.paths import project_root
-from iotlab.replay import key_of, read_lines
+from iotlab.core.paths import project_root
+from iotlab.kafka import admin_client, read_topic, recreate_topic
+from iotlab.sim import key_of, read_lines
 
 pytestmark = pytest.mark.integration
 

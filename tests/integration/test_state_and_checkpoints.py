@@ -10,12 +10,12 @@ from pyflink.common import Row, Types
 from pyflink.datastream.functions import KeyedProcessFunction
 from pyflink.datastream.state import ValueStateDescriptor
 
-from iotlab import flink_rest
-from iotlab.contract import validate_reading
-from iotlab.exercises import nb06
+from iotlab.core.contract import validate_reading
+from iotlab.course.exercises import nb06
+from iotlab.flink import rest as flink_rest
 from iotlab.jobs import silence_alerts
-from iotlab.kafka_clients import producer, read_topic, recreate_topic
-from iotlab.sensors import SensorSimulator, SimulationConfig
+from iotlab.kafka import producer, read_topic, recreate_topic
+from iotlab.sim.sensors import SensorSimulator, SimulationConfig
 
 pytestmark = pytest.mark.integration
 GAP_MS = silence_alerts.GAP_MINUTES * 60_000
@@ -43,7 +43,7 @@ def test_bounded_run_equals_reference_and_dead_letters_every_bad_record(lab_sett
     send(topic, lines)
     alerts = silence_alerts.run(topic)
     arrivals = silence_alerts.valid_arrivals(lines)
-    expected = nb06.silences(arrivals, GAP_MS, 2**63 - 1)
+    expected = silence_alerts.silences(arrivals, GAP_MS, 2**63 - 1)
     assert silence_alerts.alert_tuples(alerts) == expected
     assert len(expected) > len({device for device, _ in arrivals}), "some silences before the end"
     assert len(read_topic(f"{topic}.dlq")) == len(lines) - len(arrivals) > 0
@@ -59,7 +59,7 @@ def test_stop_with_savepoint_and_resume_loses_and_repeats_nothing(lab_settings):
 
     def due(seen_lines):
         arrivals = silence_alerts.valid_arrivals(seen_lines)
-        return nb06.silences(arrivals, GAP_MS, max(t for _, t in arrivals) - 30 * 60_000 - 1)
+        return silence_alerts.silences(arrivals, GAP_MS, max(t for _, t in arrivals) - 30 * 60_000 - 1)
 
     send(topic, lines[:half])
     job_id = silence_alerts.submit(topic)

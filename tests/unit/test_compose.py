@@ -5,10 +5,10 @@ import re
 import pytest
 import yaml
 
+from iotlab.core.paths import lab_env_dir
+from iotlab.core.versions import pinned
 from iotlab.lab.docker import COMPOSE_SERVICES
 from iotlab.lab.prerequisites import LAB_PORTS
-from iotlab.paths import lab_env_dir
-from iotlab.versions import pinned
 
 COMPOSE_TEXT = (lab_env_dir() / "docker-compose.yml").read_text()
 COMPOSE = yaml.safe_load(COMPOSE_TEXT)

@@ -2,7 +2,7 @@
 
 import pytest
 
-from iotlab.config import load_settings
+from iotlab.core import SettingsError, load_settings
 
 
 @pytest.fixture(autouse=True)
@@ -42,7 +42,7 @@ def test_cloud_profile_adds_sasl_settings(tmp_path):
 def test_cloud_profile_without_credentials_says_how_to_fix(tmp_path):
     env_file = tmp_path / ".env"
     env_file.write_text("IOTLAB_PROFILE=cloud\n")
-    with pytest.raises(ValueError, match="cloud.env.example"):
+    with pytest.raises(SettingsError, match="cloud.env.example"):
         load_settings(env_file)
 
 
@@ -58,5 +58,5 @@ def test_exported_variables_win_over_the_env_file(tmp_path, monkeypatch):
 def test_bad_values_are_refused_with_the_fix(tmp_path, line, message):
     env_file = tmp_path / ".env"
     env_file.write_text(line + "\n")
-    with pytest.raises(ValueError, match=message):
+    with pytest.raises(SettingsError, match=message):
         load_settings(env_file)

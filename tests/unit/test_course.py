@@ -6,8 +6,8 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-from iotlab.course import build_all, learner_notebook, strip_solutions
-from iotlab.paths import project_root
+from iotlab.core import CourseBuildError, project_root
+from iotlab.course.builder import build_all, learner_notebook, strip_solutions
 
 
 def test_solution_region_becomes_an_indented_stub():
@@ -32,7 +32,7 @@ def test_code_without_markers_is_unchanged():
     "### BEGIN SOLUTION\n### BEGIN HIDDEN TESTS\n### END HIDDEN TESTS\n### END SOLUTION",
 ])
 def test_unbalanced_markers_are_an_error(broken):
-    with pytest.raises(ValueError):
+    with pytest.raises(CourseBuildError):
         strip_solutions(broken)
 
 

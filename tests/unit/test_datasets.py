@@ -6,7 +6,7 @@ import pytest
 from click.testing import CliRunner
 
 from iotlab.cli import main
-from iotlab.paths import project_root
+from iotlab.core.paths import project_root
 
 DATA = project_root() / "data"
 COMMANDS = [line.strip() for line in (DATA / "README.md").read_text().splitlines()

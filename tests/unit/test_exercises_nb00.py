@@ -2,8 +2,8 @@
 
 import pytest
 
-from iotlab.checks import solution_or_reference
-from iotlab.exercises import nb00
+from iotlab.course.checks import solution_or_reference
+from iotlab.course.exercises import nb00
 
 check = nb00.check_average_temperature_by_device
 reference = nb00.average_temperature_by_device

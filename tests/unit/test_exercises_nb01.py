@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from iotlab.exercises import nb01
+from iotlab.course.exercises import nb01
 
 FIELDS = nb01.CONTRACT_FIELDS
 

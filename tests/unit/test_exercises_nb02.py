@@ -4,7 +4,7 @@ from collections import Counter
 
 import pytest
 
-from iotlab.exercises import nb02
+from iotlab.course.exercises import nb02
 
 check = nb02.check_count_duplicates_and_losses
 

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from iotlab.exercises import nb03
+from iotlab.course.exercises import nb03
 
 
 def test_references_pass():

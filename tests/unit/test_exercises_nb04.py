@@ -5,7 +5,7 @@ import json
 import pytest
 from pyflink.common import Row
 
-from iotlab.exercises import nb04
+from iotlab.course.exercises import nb04
 
 
 def test_reference_passes():

@@ -2,7 +2,7 @@
 
 import pytest
 
-from iotlab.exercises import nb05
+from iotlab.course.exercises import nb05
 
 
 def test_references_pass():

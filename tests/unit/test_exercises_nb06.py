@@ -2,7 +2,7 @@
 
 import pytest
 
-from iotlab.exercises import nb06
+from iotlab.course.exercises import nb06
 
 
 def test_reference_passes():

@@ -9,10 +9,10 @@ import pytest
 from click.testing import CliRunner
 
 from iotlab.cli import main
+from iotlab.core.paths import lab_env_dir
 from iotlab.lab import LabError, get_runtime
 from iotlab.lab.native import NativeLab, _jvm_options
 from iotlab.lab.prerequisites import require_free_ports
-from iotlab.paths import lab_env_dir
 
 
 def test_a_taken_port_is_reported_with_the_fix():

@@ -7,7 +7,7 @@ import tempfile
 import nbformat
 from nbformat.v4 import new_code_cell, new_notebook, new_output
 
-from iotlab.paths import project_root
+from iotlab.core.paths import project_root
 
 
 def stored_cell(source: str, stdout: str, count: int):

@@ -7,12 +7,12 @@ from datetime import timedelta
 
 import pytest
 
-from iotlab.contract import validate_reading
-from iotlab.sensors import (
+from iotlab.core import parse_timestamp
+from iotlab.core.contract import validate_reading
+from iotlab.sim.sensors import (
     SensorSimulator,
     SimulationConfig,
     generate_readings,
-    parse_timestamp,
     to_json_bytes,
 )
 

@@ -10,8 +10,8 @@ else:  # Python 3.9 and 3.10
 
 import yaml
 
-from iotlab.paths import lab_env_dir, project_root
-from iotlab.versions import maven_properties, pinned
+from iotlab.core.paths import lab_env_dir, project_root
+from iotlab.core.versions import maven_properties, pinned
 
 ROOT = project_root()
 

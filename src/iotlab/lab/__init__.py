@@ -1,17 +1,19 @@
-"""The lab runtime: starts, checks and stops Kafka, Cassandra and Flink.
+"""The lab runtime: starts, checks and stops Kafka, Cassandra and Flink, and the doctor that says what is
+missing.
 
 ``native`` runs them as local processes (the default, no Docker); ``docker`` drives
-``lab_env/docker-compose.yml``. Both answer the same calls: up, down, status, reset, logs.
+``lab_env/docker-compose.yml``. Both implement ``LabRuntime``: up, down, status, reset, logs.
 """
 
 from __future__ import annotations
 
-from iotlab.lab.errors import LabError
+from iotlab.core.errors import LabError
+from iotlab.lab.runtime import ADDRESSES, SERVICES, LabRuntime, ServiceStatus
 
 RUNTIMES = ("native", "docker")
 
 
-def get_runtime(name: str = "native"):
+def get_runtime(name: str = "native") -> LabRuntime:
     """The runtime object for ``name`` ("native" or "docker")."""
     if name == "native":
         from iotlab.lab.native import NativeLab
@@ -21,7 +23,7 @@ def get_runtime(name: str = "native"):
         from iotlab.lab.docker import DockerLab
 
         return DockerLab()
-    raise LabError(f"unknown runtime {name!r}: use one of {', '.join(RUNTIMES)}")
+    raise LabError(f"unknown runtime {name!r}", f"use one of {', '.join(RUNTIMES)}")
 
 
-__all__ = ["LabError", "RUNTIMES", "get_runtime"]
+__all__ = ["ADDRESSES", "LabError", "LabRuntime", "RUNTIMES", "SERVICES", "ServiceStatus", "get_runtime"]

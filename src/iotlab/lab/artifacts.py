@@ -11,10 +11,10 @@ import subprocess
 from pathlib import Path
 from typing import Callable
 
-from iotlab.lab.errors import LabError
+from iotlab.core.errors import LabError
+from iotlab.core.paths import lab_env_dir
+from iotlab.core.versions import maven_properties
 from iotlab.lab.prerequisites import require_maven
-from iotlab.paths import lab_env_dir
-from iotlab.versions import maven_properties
 
 # service folder -> Maven profile in lab_env/pom.xml
 MAVEN_PROFILES = {"kafka": "kafka", "cassandra": "cassandra", "flink": "flink-connectors"}
@@ -50,8 +50,8 @@ def resolve(jars_root: Path, say: Callable[[str], None] = print) -> None:
         if result.returncode != 0:
             tail = "\n".join((result.stdout + result.stderr).strip().splitlines()[-15:])
             raise LabError(
-                f"Maven could not resolve the {service} artifacts: check that Maven Central "
-                "(repo.maven.apache.org) is reachable, then run `iotlab lab up` again",
+                f"Maven could not resolve the {service} artifacts",
+                "check that Maven Central (repo.maven.apache.org) is reachable, then run `iotlab lab up` again",
                 details=tail,
             )
         (target / STAMP_FILE).write_text(_stamp())
@@ -61,5 +61,5 @@ def classpath(jars_root: Path, service: str) -> str:
     """The service's classpath: every jar in its folder, sorted for a stable order."""
     jars = sorted((jars_root / service).glob("*.jar"))
     if not jars:
-        raise LabError(f"no {service} jars in {jars_root / service}: run `iotlab lab up` to resolve them")
+        raise LabError(f"no {service} jars in {jars_root / service}", "run `iotlab lab up` to resolve them")
     return ":".join(str(jar) for jar in jars)

@@ -12,11 +12,11 @@ import subprocess
 import time
 from typing import Callable, Optional
 
-from iotlab.config import Settings, load_settings
-from iotlab.lab.errors import LabError
+from iotlab.core.errors import LabError
+from iotlab.core.paths import lab_env_dir
+from iotlab.core.settings import Settings, load_settings
 from iotlab.lab.health import PROBES
-from iotlab.lab.native import ADDRESSES, SERVICES, ServiceStatus
-from iotlab.paths import lab_env_dir
+from iotlab.lab.runtime import ADDRESSES, SERVICES, ServiceStatus
 
 # lab service -> compose services that make it up
 COMPOSE_SERVICES = {"kafka": ["kafka"], "cassandra": ["cassandra"], "flink": ["flink-jobmanager", "flink-taskmanager"]}
@@ -36,16 +36,16 @@ class DockerLab:
 
     def _require_engine(self) -> None:
         if shutil.which("docker") is None:
-            raise LabError("docker not found: install Docker, or use the native lab (`iotlab lab up`)")
+            raise LabError("docker not found", "install Docker, or use the native lab (`iotlab lab up`)")
         if subprocess.run(["docker", "info"], capture_output=True).returncode != 0:
-            raise LabError("the Docker engine is not running (`docker info` fails): start Docker, "
-                           "or use the native lab (`iotlab lab up`)")
+            raise LabError("the Docker engine is not running (`docker info` fails)",
+                           "start Docker, or use the native lab (`iotlab lab up`)")
 
     def _compose(self, *arguments: str, check: bool = True) -> subprocess.CompletedProcess:
         self._require_engine()
         result = subprocess.run(self.compose_command(*arguments), capture_output=True, text=True)
         if check and result.returncode != 0:
-            raise LabError(f"`docker compose {' '.join(arguments)}` failed: see the output above",
+            raise LabError(f"`docker compose {' '.join(arguments)}` failed", "see the output above",
                            details=(result.stdout + result.stderr)[-3000:])
         return result
 

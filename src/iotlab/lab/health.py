@@ -10,7 +10,7 @@ from typing import Optional
 
 import requests
 
-from iotlab.config import Settings
+from iotlab.core.settings import Settings
 
 HEALTH_TOPIC = "_iotlab_health"
 
@@ -63,11 +63,11 @@ def probe_cassandra(settings: Settings, timeout_s: float = 10.0) -> ProbeResult:
 
     if settings.profile != "cloud" and not port_open(settings.cassandra_hosts[0], settings.cassandra_port):
         return ProbeResult(False, detail=f"nothing listens on {settings.cassandra_hosts[0]}:{settings.cassandra_port}")
-    from iotlab.cassandra_store import _cluster
+    from iotlab.cassandra import build_cluster
 
     cluster: Optional[Cluster] = None
     try:
-        cluster = _cluster(settings)
+        cluster = build_cluster(settings)
         session = cluster.connect()
         row = session.execute("SELECT release_version FROM system.local", timeout=timeout_s).one()
         return ProbeResult(True, version=row.release_version, detail="CQL query ok")

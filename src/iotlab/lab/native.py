@@ -22,38 +22,23 @@ import subprocess
 import sys
 import time
 import uuid
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Optional
 
 import psutil
 from tqdm import tqdm
 
-from iotlab.config import Settings, load_settings
+from iotlab.core.errors import LabError
+from iotlab.core.paths import lab_env_dir, state_dir
+from iotlab.core.settings import Settings, load_settings
+from iotlab.core.versions import pinned
 from iotlab.lab import artifacts
-from iotlab.lab.errors import LabError
 from iotlab.lab.health import PROBES
 from iotlab.lab.prerequisites import LAB_PORTS, require_free_ports, require_java17
-from iotlab.paths import lab_env_dir, state_dir
-from iotlab.versions import pinned
+from iotlab.lab.runtime import ADDRESSES, SERVICES, ServiceStatus
 
-SERVICES = ("kafka", "cassandra", "flink")
-ADDRESSES = {"kafka": "127.0.0.1:9092", "cassandra": "127.0.0.1:9042", "flink": "http://127.0.0.1:8081"}
 START_TIMEOUT_S = 180.0
 KAFKA_HEAP = "-Xmx256m"
-
-
-@dataclass
-class ServiceStatus:
-    """One row of `iotlab lab status`."""
-
-    service: str
-    address: str
-    version: str = ""
-    healthy: bool = False
-    pids: list[int] = field(default_factory=list)
-    rss_mb: float = 0.0
-    detail: str = ""
 
 
 def _fill(template: Path, **values: str) -> str:
@@ -125,7 +110,7 @@ class NativeLab:
 
     def log_files(self, service: str) -> list[Path]:
         if service not in SERVICES:
-            raise LabError(f"unknown service {service!r}: use one of {', '.join(SERVICES)}")
+            raise LabError(f"unknown service {service!r}", f"use one of {', '.join(SERVICES)}")
         if service == "flink":
             return sorted(self.logs_dir.glob("flink-*.log"))
         return [self.logs_dir / f"{service}.log", self.logs_dir / f"{service}.out"]
@@ -152,7 +137,7 @@ class NativeLab:
             return 0.0
         if running:
             raise LabError(
-                f"the lab is partly running ({', '.join(running)}): run `iotlab lab down` first, then `iotlab lab up`"
+                f"the lab is partly running ({', '.join(running)})", "run `iotlab lab down` first, then `iotlab lab up`"
             )
         require_java17()
         require_free_ports(LAB_PORTS)
@@ -200,7 +185,7 @@ class NativeLab:
                 capture_output=True, text=True,
             )
             if result.returncode != 0:
-                raise LabError("formatting Kafka's storage failed: run `iotlab lab reset` and try again",
+                raise LabError("formatting Kafka's storage failed", "run `iotlab lab reset` and try again",
                                details=result.stdout + result.stderr)
         self._spawn("kafka", java[:1] + ["-Xms256m", KAFKA_HEAP, "-XX:+UseG1GC", "-XX:MaxMetaspaceSize=128m"]
                     + java[1:] + ["kafka.Kafka", str(properties)])
@@ -260,7 +245,7 @@ class NativeLab:
                                 capture_output=True, text=True, cwd=self.state)
         pids = [line for pid_file in sorted(home.glob("flink-*.pid")) for line in pid_file.read_text().split()]
         if result.returncode != 0 or len(pids) < 2:
-            raise LabError("Flink's start-cluster.sh failed: see `iotlab lab logs flink`",
+            raise LabError("Flink's start-cluster.sh failed", "see `iotlab lab logs flink`",
                            details=result.stdout + result.stderr)
         self._pid_file("flink").write_text("\n".join(pids) + "\n")
 
@@ -274,7 +259,7 @@ class NativeLab:
                 for service in list(waiting):
                     if not self.pids(service):
                         raise LabError(
-                            f"{service} exited during start-up: see its log above or `iotlab lab logs {service}`",
+                            f"{service} exited during start-up", f"see its log above or `iotlab lab logs {service}`",
                             details=self.log_tail(service),
                         )
                     result = PROBES[service](self.settings)
@@ -287,8 +272,8 @@ class NativeLab:
                 if waiting and time.monotonic() > deadline:
                     service = waiting[0]
                     raise LabError(
-                        f"{service} did not become healthy within {START_TIMEOUT_S:.0f} s "
-                        f"({last_detail.get(service)}): see `iotlab lab logs {service}`",
+                        f"{service} did not become healthy within {START_TIMEOUT_S:.0f} s ({last_detail.get(service)})",
+                        f"see `iotlab lab logs {service}`",
                         details=self.log_tail(service),
                     )
                 if waiting:

@@ -7,7 +7,7 @@ import shutil
 import subprocess
 from typing import Optional
 
-from iotlab.lab.errors import LabError
+from iotlab.core.errors import LabError
 from iotlab.lab.health import port_open
 
 # Every port the native lab binds on 127.0.0.1, and who binds it.
@@ -36,14 +36,14 @@ def java_major_version() -> Optional[int]:
 def require_java17() -> None:
     major = java_major_version()
     if major is None:
-        raise LabError("Java not found: install OpenJDK 17 (apt install openjdk-17-jdk-headless, or conda) and retry")
+        raise LabError("Java not found", "install OpenJDK 17 (apt install openjdk-17-jdk-headless, or conda) and retry")
     if major != 17:
-        raise LabError(f"Java {major} found, the lab needs Java 17: install OpenJDK 17 and put it first on PATH")
+        raise LabError(f"Java {major} found, the lab needs Java 17", "install OpenJDK 17 and put it first on PATH")
 
 
 def require_maven() -> None:
     if shutil.which("mvn") is None:
-        raise LabError("Maven not found: install it (apt install maven, or conda install maven) and retry")
+        raise LabError("Maven not found", "install it (apt install maven, or conda install maven) and retry")
 
 
 def require_free_ports(ports: dict[int, str]) -> None:
@@ -51,6 +51,6 @@ def require_free_ports(ports: dict[int, str]) -> None:
     taken = [f"{port} ({who})" for port, who in ports.items() if port_open("127.0.0.1", port)]
     if taken:
         raise LabError(
-            f"port(s) already in use on 127.0.0.1: {', '.join(taken)}; stop what uses them "
-            "(see `ss -ltnp`) or stop an old lab with `iotlab lab down`"
+            f"port(s) already in use on 127.0.0.1: {', '.join(taken)}",
+            "stop what uses them (see `ss -ltnp`) or stop an old lab with `iotlab lab down`"
         )

@@ -1,0 +1,66 @@
+"""Cassandra sessions (cassandra-driver) for the local node, the docker node or DataStax Astra DB.
+
+Open a session once per process and reuse it; close it with ``session.cluster.shutdown()``.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Optional
+
+from cassandra.auth import PlainTextAuthProvider
+from cassandra.cluster import EXEC_PROFILE_DEFAULT, Cluster, ExecutionProfile, NoHostAvailable, Session
+from cassandra.policies import RoundRobinPolicy
+
+from iotlab.core.errors import CassandraUnavailable
+from iotlab.core.settings import Settings, load_settings
+
+
+def build_cluster(settings: Settings) -> Cluster:
+    """A driver Cluster for the configured node(s) or Astra bundle (not connected yet)."""
+    auth = None
+    if settings.cassandra_username:
+        auth = PlainTextAuthProvider(settings.cassandra_username, settings.cassandra_password or "")
+    if settings.astra_bundle:
+        return Cluster(cloud={"secure_connect_bundle": str(settings.astra_bundle)}, auth_provider=auth)
+    return Cluster(
+        contact_points=list(settings.cassandra_hosts),
+        port=settings.cassandra_port,
+        auth_provider=auth,
+        # One node, one data centre: plain round robin (the driver warns when no policy is given).
+        execution_profiles={EXEC_PROFILE_DEFAULT: ExecutionProfile(load_balancing_policy=RoundRobinPolicy())},
+        protocol_version=5,
+        connect_timeout=5,
+    )
+
+
+def cassandra_session(
+    settings: Optional[Settings] = None, keyspace: Optional[str] = None, wait_s: float = 60.0
+) -> Session:
+    """Connect, retrying while the node starts (clients get NoHostAvailable until CQL answers).
+
+    Close it with ``session.cluster.shutdown()`` when done.
+    """
+    settings = settings or load_settings()
+    deadline = time.monotonic() + wait_s
+    while True:
+        cluster = build_cluster(settings)
+        try:
+            return cluster.connect(keyspace)
+        except NoHostAvailable as error:
+            cluster.shutdown()
+            if time.monotonic() > deadline:
+                where = ",".join(settings.cassandra_hosts) + f":{settings.cassandra_port}"
+                raise CassandraUnavailable(
+                    f"Cassandra at {where} did not answer within {wait_s:.0f} s ({error})",
+                    "start the lab with `iotlab lab up` or check `iotlab lab logs cassandra`",
+                ) from None
+            time.sleep(1.0)
+
+
+def ensure_keyspace(session: Session, keyspace: str, replication_factor: int = 1) -> None:
+    """Create the keyspace if it is missing (SimpleStrategy: the lab is a single node)."""
+    session.execute(
+        f"CREATE KEYSPACE IF NOT EXISTS {keyspace} WITH replication = "
+        f"{{'class': 'SimpleStrategy', 'replication_factor': {replication_factor}}}"
+    )

@@ -1,0 +1,36 @@
+"""The ``iotlab`` command line, one module per command group:
+
+| module | commands |
+|---|---|
+| ``lab`` | ``iotlab lab up/down/status/reset/logs``, ``iotlab doctor`` |
+| ``data`` | ``iotlab simulate``, ``iotlab replay`` |
+| ``jobs`` | ``iotlab aggregate`` |
+| ``course`` | ``iotlab course build`` |
+| ``bench`` | ``iotlab bench lab/aggregate`` |
+
+Every failure a user can fix ends in one line that says what is wrong and how to fix it, and a
+non-zero exit code (``errors``). Run ``iotlab --help`` or ``iotlab COMMAND --help``.
+"""
+
+from __future__ import annotations
+
+import click
+
+from iotlab.cli.bench import bench
+from iotlab.cli.course import course
+from iotlab.cli.data import replay, simulate
+from iotlab.cli.jobs import aggregate
+from iotlab.cli.lab import doctor, lab
+
+
+@click.group()
+@click.version_option(package_name="iotlab")
+def main() -> None:
+    """IoT Streaming Lab: Kafka, Flink and Cassandra on your machine."""
+
+
+for command in (lab, doctor, simulate, replay, aggregate, course, bench):
+    main.add_command(command)
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,35 @@
+"""`iotlab bench ...`: benchmarks that print their numbers and the machine."""
+
+from __future__ import annotations
+
+import click
+
+from iotlab.cli.errors import fail_cleanly
+
+
+@click.group()
+def bench() -> None:
+    """Benchmarks that print their numbers and the machine they ran on."""
+
+
+@bench.command("lab")
+@click.option("--runs", default=1, show_default=True, help="How many cold starts to time.")
+@click.option("--idle-seconds", default=20, show_default=True,
+              help="How long to let the lab settle before measuring memory.")
+@fail_cleanly
+def bench_lab(runs: int, idle_seconds: int) -> None:
+    """Cold start (from `up` to all healthy, artifacts cached) and idle resident memory per service."""
+    from iotlab.bench.lab import bench_lab as run
+
+    run(runs=runs, idle_seconds=idle_seconds, echo=click.echo)
+
+
+@bench.command("aggregate")
+@click.option("--readings", default=1_000_000, show_default=True, type=click.IntRange(min=1000))
+@click.option("--devices", default=100, show_default=True, type=click.IntRange(min=1))
+@fail_cleanly
+def bench_aggregate(readings: int, devices: int) -> None:
+    """Raw consume rate versus the aggregate job's events/s (SQL and DataStream) on one topic."""
+    from iotlab.bench.lab import bench_aggregate as run
+
+    run(readings=readings, devices=devices, echo=click.echo)

@@ -1,0 +1,34 @@
+"""`iotlab course build`: the learner notebooks from the solutions."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Optional
+
+import click
+
+from iotlab.cli.errors import fail_cleanly
+
+
+@click.group()
+def course() -> None:
+    """Tools for course authors."""
+
+
+@course.command()
+@click.option("--check", is_flag=True, help="Only check that notebooks/ is up to date; exit 1 if not.")
+@click.option("--root", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Project root (default: this repository).")
+@fail_cleanly
+def build(check: bool, root: Optional[Path]) -> None:
+    """Write the learner notebooks/ from solutions/ (solutions become stubs, outputs are dropped)."""
+    from iotlab.course.builder import build_all
+
+    stale = build_all(root=root, check_only=check, say=click.echo)
+    if check and stale:
+        click.secho(
+            f"error: notebooks/ is stale for {', '.join(stale)}: run `iotlab course build` and commit the result",
+            fg="red", err=True,
+        )
+        sys.exit(1)

@@ -1,0 +1,93 @@
+"""`iotlab lab ...` and `iotlab doctor`: start, inspect and stop the lab; check what a machine lacks."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from iotlab.cli.errors import fail_cleanly
+from iotlab.lab import RUNTIMES, get_runtime
+
+
+@click.group()
+def lab() -> None:
+    """Start, inspect and stop the lab's services."""
+
+
+runtime_option = click.option(
+    "--runtime", type=click.Choice(RUNTIMES), default="native", show_default=True,
+    help="native: local processes, no Docker. docker: lab_env/docker-compose.yml.",
+)
+
+
+@lab.command()
+@runtime_option
+@click.option("--no-progress", is_flag=True, help="Do not draw the progress bar (for logs and CI).")
+@fail_cleanly
+def up(runtime: str, no_progress: bool) -> None:
+    """Resolve what is missing, start Kafka, Cassandra and Flink, and wait until each works."""
+    get_runtime(runtime).up(say=click.echo, progress=not no_progress)
+
+
+@lab.command()
+@runtime_option
+@fail_cleanly
+def down(runtime: str) -> None:
+    """Stop the services this lab started (and nothing else)."""
+    get_runtime(runtime).down(say=click.echo)
+
+
+@lab.command()
+@runtime_option
+@click.confirmation_option(prompt="This deletes every topic, table and log of the lab. Continue?")
+@fail_cleanly
+def reset(runtime: str) -> None:
+    """Stop the lab and wipe its data and logs."""
+    get_runtime(runtime).reset(say=click.echo)
+
+
+@lab.command()
+@runtime_option
+@fail_cleanly
+def status(runtime: str) -> None:
+    """A table: service, address, version, healthy, pid, resident memory. Exit 1 if any is unhealthy."""
+    rows = get_runtime(runtime).status()
+    header = f"{'service':<10} {'address':<24} {'version':<9} {'healthy':<8} {'pid':<14} {'RSS MiB':>8}  detail"
+    click.echo(header)
+    click.echo("-" * len(header))
+    for row in rows:
+        pids = ",".join(map(str, row.pids)) or "-"
+        # Pad before colouring: ANSI codes would otherwise count as width.
+        healthy = click.style(f"{'yes' if row.healthy else 'no':<8}", fg="green" if row.healthy else "red")
+        click.echo(f"{row.service:<10} {row.address:<24} {row.version:<9} {healthy} {pids:<14} "
+                   f"{row.rss_mb:>8.0f}  {row.detail}")
+    click.echo(f"{'total':<10} {'':<24} {'':<9} {'':<8} {'':<14} {sum(r.rss_mb for r in rows):>8.0f}")
+    if not all(row.healthy for row in rows):
+        sys.exit(1)
+
+
+@lab.command()
+@runtime_option
+@click.argument("service", type=click.Choice(["kafka", "cassandra", "flink"]))
+@click.option("-n", "--lines", default=40, show_default=True, help="How many lines to show.")
+@click.option("-f", "--follow", is_flag=True, help="Keep printing new lines (Ctrl-C to stop).")
+@fail_cleanly
+def logs(runtime: str, service: str, lines: int, follow: bool) -> None:
+    """Show the end of a service's log."""
+    runtime_obj = get_runtime(runtime)
+    click.echo(runtime_obj.log_tail(service, lines))
+    if follow:
+        runtime_obj.follow_log(service)
+
+
+@click.command()
+@fail_cleanly
+def doctor() -> None:
+    """Check Python, Java, Maven, ports, the services and the connector; print the fix for each problem."""
+    from iotlab.lab.doctor import print_report, run_checks
+
+    checks = run_checks()
+    print_report(checks, echo=click.echo)
+    if not all(check.ok for check in checks):
+        sys.exit(1)

@@ -1,0 +1,119 @@
+"""One settings object for the whole course.
+
+The profile (``local``, ``docker`` or ``cloud``) and every address come from environment variables,
+or from a ``.env`` file at the project root (never committed; see ``lab_env/cloud/cloud.env.example``).
+Variables already set in the environment win over the file.
+
+| variable | meaning | default (local) |
+|---|---|---|
+| IOTLAB_PROFILE | local, docker or cloud | local |
+| IOTLAB_KAFKA_BOOTSTRAP | Kafka bootstrap servers seen from Python | 127.0.0.1:9092 |
+| IOTLAB_KAFKA_BOOTSTRAP_FOR_JOBS | Kafka as seen from Flink task managers | same as above (docker: kafka:19092) |
+| IOTLAB_KAFKA_SASL_USERNAME / _PASSWORD | Confluent Cloud API key and secret | unset |
+| IOTLAB_CASSANDRA_HOSTS | comma-separated contact points | 127.0.0.1 |
+| IOTLAB_CASSANDRA_PORT | CQL port | 9042 |
+| IOTLAB_CASSANDRA_USERNAME / _PASSWORD | credentials (Astra: "token" and the token) | unset |
+| IOTLAB_ASTRA_BUNDLE | path to the Astra secure connect bundle zip | unset |
+| IOTLAB_KEYSPACE | the course keyspace | iotlab |
+| IOTLAB_FLINK_REST | Flink REST / Web UI address | http://127.0.0.1:8081 |
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Optional
+
+from dotenv import dotenv_values
+
+from iotlab.core.errors import SettingsError
+from iotlab.core.paths import project_root, state_dir
+
+PROFILES = ("local", "docker", "cloud")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a client needs to reach the lab's services."""
+
+    profile: str = "local"
+    kafka_bootstrap_servers: str = "127.0.0.1:9092"
+    kafka_bootstrap_for_jobs: str = "127.0.0.1:9092"
+    kafka_sasl_username: Optional[str] = None
+    kafka_sasl_password: Optional[str] = None
+    cassandra_hosts: tuple[str, ...] = ("127.0.0.1",)
+    cassandra_port: int = 9042
+    cassandra_username: Optional[str] = None
+    cassandra_password: Optional[str] = None
+    astra_bundle: Optional[Path] = None
+    keyspace: str = "iotlab"
+    flink_rest_url: str = "http://127.0.0.1:8081"
+    python_executable: str = field(default_factory=lambda: sys.executable)
+
+    def kafka_client_config(self) -> dict[str, str]:
+        """librdkafka settings shared by every client: the address, plus SASL/TLS in the cloud.
+
+        Reference: https://github.com/confluentinc/librdkafka/blob/master/CONFIGURATION.md
+        """
+        config = {"bootstrap.servers": self.kafka_bootstrap_servers}
+        if self.kafka_sasl_username:
+            config.update(
+                {
+                    "security.protocol": "SASL_SSL",
+                    "sasl.mechanisms": "PLAIN",
+                    "sasl.username": self.kafka_sasl_username,
+                    "sasl.password": self.kafka_sasl_password or "",
+                }
+            )
+        return config
+
+    def connector_jars(self) -> list[Path]:
+        """The Flink Kafka connector jar(s) resolved by ``iotlab lab up`` (native runtime)."""
+        return sorted((state_dir() / "jars" / "flink").glob("*.jar"))
+
+
+def _read_environment(env_file: Optional[Path]) -> dict[str, str]:
+    """Environment variables over the ``.env`` file: an exported variable always wins."""
+    path = env_file if env_file is not None else project_root() / ".env"
+    values = {k: v for k, v in dotenv_values(path).items() if v is not None} if path.exists() else {}
+    values.update({k: v for k, v in os.environ.items() if k.startswith("IOTLAB_")})
+    return values
+
+
+def load_settings(env_file: Optional[Path] = None) -> Settings:
+    """Build the settings for the selected profile; raise SettingsError with the fix on a bad value."""
+    env = _read_environment(env_file)
+    profile = env.get("IOTLAB_PROFILE", "local").strip().lower()
+    if profile not in PROFILES:
+        raise SettingsError(f"IOTLAB_PROFILE={profile!r} is not one of {', '.join(PROFILES)}", "fix it in .env")
+
+    kafka = env.get("IOTLAB_KAFKA_BOOTSTRAP", "127.0.0.1:9092")
+    # In docker, task managers reach Kafka by its service name on the compose network.
+    default_for_jobs = "kafka:19092" if profile == "docker" else kafka
+    bundle = env.get("IOTLAB_ASTRA_BUNDLE")
+    port_text = env.get("IOTLAB_CASSANDRA_PORT", "9042")
+    if not port_text.isdigit():
+        raise SettingsError(f"IOTLAB_CASSANDRA_PORT={port_text!r} is not a port number", "fix it in .env")
+
+    settings = Settings(
+        profile=profile,
+        kafka_bootstrap_servers=kafka,
+        kafka_bootstrap_for_jobs=env.get("IOTLAB_KAFKA_BOOTSTRAP_FOR_JOBS", default_for_jobs),
+        kafka_sasl_username=env.get("IOTLAB_KAFKA_SASL_USERNAME"),
+        kafka_sasl_password=env.get("IOTLAB_KAFKA_SASL_PASSWORD"),
+        cassandra_hosts=tuple(h.strip() for h in env.get("IOTLAB_CASSANDRA_HOSTS", "127.0.0.1").split(",")),
+        cassandra_port=int(port_text),
+        cassandra_username=env.get("IOTLAB_CASSANDRA_USERNAME"),
+        cassandra_password=env.get("IOTLAB_CASSANDRA_PASSWORD"),
+        astra_bundle=Path(bundle) if bundle else None,
+        keyspace=env.get("IOTLAB_KEYSPACE", "iotlab"),
+        flink_rest_url=env.get("IOTLAB_FLINK_REST", "http://127.0.0.1:8081").rstrip("/"),
+    )
+    if profile == "cloud" and not (settings.kafka_sasl_username and settings.astra_bundle):
+        raise SettingsError(
+            "profile 'cloud' needs IOTLAB_KAFKA_SASL_USERNAME/_PASSWORD and IOTLAB_ASTRA_BUNDLE",
+            "copy lab_env/cloud/cloud.env.example to .env and fill it in"
+        )
+    return settings

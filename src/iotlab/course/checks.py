@@ -1,0 +1,96 @@
+"""The machinery behind exercise checks: run a learner's answer on real cases, say pass or fail with a hint.
+
+Each notebook's exercises live in ``iotlab.course.exercises.nbNN``, each with its reference solution and its
+check side by side. A check never raises: it prints its verdict and returns a ``CheckResult`` (truthy
+when passed). An exercise left as ``raise NotImplementedError`` is reported as SKIPPED, and
+``solution_or_reference`` hands later cells the reference so the notebook still runs to the end.
+Solution notebooks ``assert`` the result.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Callable, Iterable
+
+
+@dataclass
+class CheckResult:
+    name: str
+    passed: bool
+    skipped: bool
+    message: str
+
+    def __bool__(self) -> bool:
+        return self.passed
+
+
+def report(result: CheckResult) -> CheckResult:
+    """Print the verdict in one line and return it."""
+    mark = "PASSED" if result.passed else ("SKIPPED" if result.skipped else "FAILED")
+    print(f"[{mark}] {result.name}: {result.message}")
+    return result
+
+
+def is_skipped(function: Callable, probe_args: tuple) -> bool:
+    """True when the function still raises NotImplementedError (the learner has not written it)."""
+    try:
+        function(*probe_args)
+    except NotImplementedError:
+        return True
+    except Exception:  # a real attempt that crashes is judged by the cases, not called skipped
+        return False
+    return False
+
+
+def solution_or_reference(function: Callable, reference_function: Callable, probe_args: tuple = ([],)) -> Callable:
+    """The learner's function if it is implemented, else the reference (and say so)."""
+    if is_skipped(function, probe_args):
+        print(f"Exercise not done yet: later cells use the reference {reference_function.__name__}.")
+        return reference_function
+    return function
+
+
+def skipped(name: str) -> CheckResult:
+    return report(CheckResult(name, False, True, "not implemented yet (replace the raise with your code)"))
+
+
+def failed(name: str, message: str) -> CheckResult:
+    return report(CheckResult(name, False, False, message))
+
+
+def passed(name: str, message: str) -> CheckResult:
+    return report(CheckResult(name, True, False, message))
+
+
+def close(actual: Any, expected: Any, tolerance: float = 1e-9) -> bool:
+    """Equal, with floats compared to ``tolerance``, through dicts, lists and tuples."""
+    if isinstance(expected, float) or isinstance(actual, float):
+        return isinstance(actual, (int, float)) and not isinstance(actual, bool) and math.isclose(
+            actual, expected, rel_tol=tolerance, abs_tol=tolerance)
+    if isinstance(expected, dict):
+        return isinstance(actual, dict) and set(actual) == set(expected) and all(
+            close(actual[key], value, tolerance) for key, value in expected.items())
+    if isinstance(expected, (list, tuple)):
+        return isinstance(actual, (list, tuple)) and len(actual) == len(expected) and all(
+            close(a, e, tolerance) for a, e in zip(actual, expected))
+    return actual == expected
+
+
+def check_cases(
+    name: str, function: Callable, reference_function: Callable, cases: Iterable[tuple[str, tuple]], hint: str,
+    probe_args: tuple,
+) -> CheckResult:
+    """Compare ``function`` with ``reference_function`` on each ``(case name, arguments)``."""
+    if is_skipped(function, probe_args):
+        return skipped(name)
+    cases = list(cases)
+    for case_name, arguments in cases:
+        expected = reference_function(*arguments)
+        try:
+            actual = function(*arguments)
+        except Exception as error:
+            return failed(name, f"case '{case_name}' raised {type(error).__name__}: {error}. Hint: {hint}")
+        if not close(actual, expected):
+            return failed(name, f"case '{case_name}': expected {expected!r}, got {actual!r}. Hint: {hint}")
+    return passed(name, f"all {len(cases)} cases correct")

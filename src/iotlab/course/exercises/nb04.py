@@ -1,0 +1,155 @@
+"""Notebook 04 (a first PyFlink job): parsing raw bytes to typed rows, a SQL query, and the REST API."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Callable
+
+import pandas as pd
+import requests
+from pyflink.common import Row
+
+from iotlab.core.settings import load_settings
+from iotlab.course.checks import CheckResult, close, failed, is_skipped, passed, skipped
+from iotlab.flink.records import parse_reading
+from iotlab.sim.sensors import generate_readings, to_json_bytes
+
+# ----------------------------------------------------------------------------- 04.1 parse_reading
+
+
+def _outcome(function: Callable, raw: bytes):
+    try:
+        row = function(raw)
+    except ValueError as error:
+        return ("ValueError", str(error).split(":")[0])
+    if not isinstance(row, Row):
+        return ("not a Row", type(row).__name__)
+    values = row.as_dict() if hasattr(row, "as_dict") else {}
+    return ("Row", {name: values.get(name) for name in ("device_id", "event_ms", "temperature", "humidity")},
+            [type(values.get(name)).__name__ for name in ("device_id", "event_ms", "temperature", "humidity")])
+
+
+PARSE_CASES = [
+    ("a reading", to_json_bytes(next(generate_readings(1)))),
+    ("integer temperature becomes a float", b'{"device_id":"d","timestamp":"2025-11-05T12:00:00Z",'
+                                            b'"temperature":21,"humidity":40,"status":"OK"}'),
+    ("millisecond timestamp", b'{"device_id":"d","timestamp":"2025-11-05T12:00:00.250Z",'
+                              b'"temperature":1.5,"humidity":2.5,"status":"OK"}'),
+    ("not JSON", b'{"device_id": "d", "tempera'),
+    ("missing humidity", b'{"device_id":"d","timestamp":"2025-11-05T12:00:00Z","temperature":1,"status":"OK"}'),
+    ("temperature as text", b'{"device_id":"d","timestamp":"2025-11-05T12:00:00Z","temperature":"hot",'
+                            b'"humidity":1,"status":"OK"}'),
+    ("humidity above 100", b'{"device_id":"d","timestamp":"2025-11-05T12:00:00Z","temperature":1,'
+                           b'"humidity":101,"status":"OK"}'),
+    ("before 1970", b'{"device_id":"d","timestamp":"1969-12-31T23:59:59Z","temperature":1,"humidity":1,'
+                    b'"status":"OK"}'),
+]
+
+
+def check_parse_reading(function: Callable[[bytes], Row]) -> CheckResult:
+    """Check 04.1: typed fields (str, int milliseconds, float, float) or ValueError with the reason category."""
+    name = "parse_reading"
+    if is_skipped(function, (PARSE_CASES[0][1],)):
+        return skipped(name)
+    for case_name, raw in PARSE_CASES:
+        expected = _outcome(parse_reading, raw)
+        try:
+            actual = _outcome(function, raw)
+        except Exception as error:
+            return failed(name, f"case '{case_name}' raised {type(error).__name__}: {error}. Hint: raise ValueError "
+                                "for every bad record, so the job can route it instead of failing")
+        if not close(actual, expected):
+            return failed(name, f"case '{case_name}': expected {expected}, got {actual}. Hint: validate with "
+                                "iotlab.core.contract.validate_reading, raise ValueError(reason), and build "
+                                "Row(device_id=..., event_ms=int milliseconds since 1970 UTC, temperature=float, "
+                                "humidity=float)")
+    return passed(name, f"all {len(PARSE_CASES)} cases correct")
+
+
+# ----------------------------------------------------------------------------- 04.2 a SQL query
+
+HOT_DEVICES_EXPECTED_COLUMNS = ["device_id", "readings", "max_temp"]
+
+
+def hot_devices_sql(table: str, threshold: float) -> str:
+    """Reference for 04.2: devices whose hottest reading is above ``threshold``, hottest first."""
+    return f"""
+SELECT device_id, COUNT(*) AS readings, MAX(temperature) AS max_temp
+FROM {table}
+GROUP BY device_id
+HAVING MAX(temperature) > {threshold}
+ORDER BY max_temp DESC"""
+
+
+def _pandas_hot_devices(readings: list[dict], threshold: float) -> pd.DataFrame:
+    frame = pd.DataFrame(readings)
+    grouped = frame.groupby("device_id").agg(readings=("temperature", "size"), max_temp=("temperature", "max"))
+    grouped = grouped[grouped.max_temp > threshold].sort_values("max_temp", ascending=False).reset_index()
+    return grouped[HOT_DEVICES_EXPECTED_COLUMNS]
+
+
+def check_hot_devices_sql(function: Callable[[str, float], str]) -> CheckResult:
+    """Check 04.2: run the learner's query with Flink on a fresh topic and compare with pandas."""
+    from iotlab.flink.environments import table_environment
+    from iotlab.flink.tables import readings_source_ddl
+    from iotlab.kafka import producer, recreate_topic
+
+    name = "hot_devices_sql"
+    if is_skipped(function, ("readings", 25.0)):
+        return skipped(name)
+    topic = f"check.nb04.hot.{uuid.uuid4().hex[:8]}"
+    recreate_topic(topic, partitions=2)
+    readings = list(generate_readings(240, devices=12, seed=44))
+    writer = producer()
+    for reading in readings:
+        writer.produce(topic, key=reading["device_id"].encode(), value=json.dumps(reading).encode())
+    writer.flush(30)
+    env = table_environment(batch=True)
+    env.execute_sql(readings_source_ddl("check_readings", topic, bounded=True))
+    for threshold in (25.0, 27.5):
+        try:
+            actual = env.sql_query(function("check_readings", threshold)).to_pandas()
+        except Exception as error:
+            message = str(error).splitlines()[0][:300]
+            return failed(name, f"Flink could not run the query: {message}")
+        expected = _pandas_hot_devices(readings, threshold)
+        if list(actual.columns) != HOT_DEVICES_EXPECTED_COLUMNS:
+            return failed(name, f"columns are {list(actual.columns)}, expected {HOT_DEVICES_EXPECTED_COLUMNS}. "
+                                "Hint: name them with AS")
+        if actual.to_dict("records") != expected.to_dict("records"):
+            return failed(name, f"threshold {threshold}: got {len(actual)} rows, expected {len(expected)} "
+                                "(or another order). Hint: GROUP BY device_id, HAVING MAX(temperature) > threshold, "
+                                "ORDER BY max_temp DESC")
+    return passed(name, "the query gives what pandas gives, for two thresholds")
+
+
+# ----------------------------------------------------------------------------- 04.3 the REST API
+
+
+def job_names_by_state(rest_url: str) -> dict[str, list[str]]:
+    """Reference for 04.3: {state: sorted job names} from the session cluster's REST API."""
+    overview = requests.get(f"{rest_url}/jobs/overview", timeout=10).json()
+    states: dict[str, list[str]] = {}
+    for job in overview["jobs"]:
+        states.setdefault(job["state"], []).append(job["name"])
+    return {state: sorted(names) for state, names in states.items()}
+
+
+def check_job_names_by_state(function: Callable[[str], dict]) -> CheckResult:
+    """Check 04.3 against the lab's session cluster (whatever jobs it has run so far)."""
+    name = "job_names_by_state"
+    rest_url = load_settings().flink_rest_url
+    if is_skipped(function, (rest_url,)):
+        return skipped(name)
+    try:
+        actual = function(rest_url)
+    except Exception as error:
+        return failed(name, f"raised {type(error).__name__}: {error}. "
+                            "Hint: requests.get(f'{rest_url}/jobs/overview').json()['jobs']")
+    expected = job_names_by_state(rest_url)
+    if actual != expected:
+        return failed(name, f"expected {expected}, got {actual}. Hint: group the 'name' of each job in "
+                            "/jobs/overview by its 'state', and sort each list")
+    return passed(name, f"matches the REST API: {sum(len(v) for v in expected.values())} job(s) in "
+                        f"{len(expected)} state(s)")

@@ -1,0 +1,88 @@
+"""Small helpers over the Flink REST API of the lab's session cluster (what the Web UI shows).
+
+Reference: https://nightlies.apache.org/flink/flink-docs-stable/docs/ops/rest_api/
+Each helper is one or two documented calls; waiting helpers poll until a condition holds or a timeout
+says clearly what did not happen.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Callable, Optional
+
+import requests
+
+from iotlab.core.errors import JobFailed, ServiceTimeout
+from iotlab.core.settings import load_settings
+
+TERMINAL_STATES = {"FINISHED", "FAILED", "CANCELED"}
+
+
+def rest_url() -> str:
+    return load_settings().flink_rest_url
+
+
+def job_details(job_id: str, url: Optional[str] = None) -> dict:
+    """``GET /jobs/<id>``: state, vertices (operators) and their states."""
+    response = requests.get(f"{url or rest_url()}/jobs/{job_id}", timeout=10)
+    response.raise_for_status()
+    return response.json()
+
+
+def wait_until(condition: Callable[[], bool], timeout_s: float, what: str, interval_s: float = 0.5) -> None:
+    """Poll ``condition`` until it is true; ServiceTimeout naming ``what`` otherwise."""
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        if time.monotonic() > deadline:
+            raise ServiceTimeout(f"{what} did not happen within {timeout_s:.0f} s",
+                                 "look at the job in the Flink Web UI (http://127.0.0.1:8081) "
+                                 "or `iotlab lab logs flink`")
+        time.sleep(interval_s)
+
+
+def wait_for_running(job_id: str, timeout_s: float = 120, url: Optional[str] = None) -> None:
+    """Until the job and every one of its operators run (a savepoint needs all of them running)."""
+    def running() -> bool:
+        details = job_details(job_id, url)
+        if details["state"] in TERMINAL_STATES:
+            raise JobFailed(f"job {job_id} ended as {details['state']} instead of running",
+                            "see its exceptions in the Flink Web UI (http://127.0.0.1:8081)")
+        return details["state"] == "RUNNING" and all(v["status"] == "RUNNING" for v in details["vertices"])
+
+    wait_until(running, timeout_s, f"job {job_id} running")
+
+
+def wait_for_state(job_id: str, states: set[str], timeout_s: float = 120, url: Optional[str] = None) -> str:
+    """Until the job is in one of ``states``; returns that state."""
+    wait_until(lambda: job_details(job_id, url)["state"] in states, timeout_s, f"job {job_id} {sorted(states)}")
+    return job_details(job_id, url)["state"]
+
+
+def cancel(job_id: str, url: Optional[str] = None) -> None:
+    """``PATCH /jobs/<id>?mode=cancel``, then wait until it is CANCELED (or already over)."""
+    if job_details(job_id, url)["state"] not in TERMINAL_STATES:
+        response = requests.patch(f"{url or rest_url()}/jobs/{job_id}", params={"mode": "cancel"}, timeout=10)
+        if response.status_code != 409:  # 409: it is already on its way to an end (e.g. just stopped)
+            response.raise_for_status()
+    wait_for_state(job_id, TERMINAL_STATES, url=url)
+
+
+def checkpoints(job_id: str, url: Optional[str] = None) -> dict:
+    """``GET /jobs/<id>/checkpoints``: counts, the latest completed checkpoint, state sizes."""
+    response = requests.get(f"{url or rest_url()}/jobs/{job_id}/checkpoints", timeout=10)
+    response.raise_for_status()
+    return response.json()
+
+
+def exception_history(job_id: str, url: Optional[str] = None) -> list[dict]:
+    """``GET /jobs/<id>/exceptions``: one entry per failure of the job, oldest last."""
+    response = requests.get(f"{url or rest_url()}/jobs/{job_id}/exceptions", timeout=10)
+    response.raise_for_status()
+    return response.json()["exceptionHistory"]["entries"]
+
+
+def cluster_configuration(url: Optional[str] = None) -> dict[str, str]:
+    """``GET /jobmanager/config``: the session cluster's configuration as a dict."""
+    response = requests.get(f"{url or rest_url()}/jobmanager/config", timeout=10)
+    response.raise_for_status()
+    return {entry["key"]: entry["value"] for entry in response.json()}

@@ -1,0 +1,10 @@
+"""5-minute window aggregates per device, written twice (Flink SQL in ``sql``, the DataStream API in
+``datastream``) with the same results, an independent pandas ``reference``, and the ``runner`` that
+``iotlab aggregate`` and the notebooks call."""
+
+from iotlab.jobs.window_aggregate import datastream, sql
+from iotlab.jobs.window_aggregate.reference import ReferenceResult, aggregate_lines
+from iotlab.jobs.window_aggregate.runner import APIS, WINDOW_FIELDS, AggregateSummary, aggregate_topic, run_job
+
+__all__ = ["APIS", "AggregateSummary", "ReferenceResult", "WINDOW_FIELDS", "aggregate_lines", "aggregate_topic",
+           "datastream", "run_job", "sql"]

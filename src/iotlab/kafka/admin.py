@@ -1,0 +1,94 @@
+"""Topic administration: create a topic afresh, read its limits, count its records."""
+
+from __future__ import annotations
+
+import time
+from typing import Optional
+
+from confluent_kafka import KafkaException, TopicPartition
+from confluent_kafka.admin import ConfigResource, NewTopic
+
+from iotlab.core.errors import ServiceTimeout, TopicNotFound
+from iotlab.core.settings import Settings
+from iotlab.kafka.clients import admin_client, consumer
+
+
+def recreate_topic(
+    name: str, partitions: int = 3, settings: Optional[Settings] = None, timeout_s: float = 30.0,
+    config: Optional[dict[str, str]] = None,
+) -> None:
+    """Delete ``name`` if it exists and create it empty: how a notebook makes itself re-runnable.
+
+    ``config`` holds topic properties, e.g. ``{"cleanup.policy": "compact"}``.
+    """
+    admin = admin_client(settings)
+    if name in admin.list_topics(timeout=10).topics:
+        for future in admin.delete_topics([name], operation_timeout=timeout_s).values():
+            future.result()
+        _wait_until(lambda: name not in admin.list_topics(timeout=10).topics, timeout_s, f"delete {name}")
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            for future in admin.create_topics([NewTopic(name, partitions, 1, config=config or {})]).values():
+                future.result()
+            break
+        except KafkaException as error:
+            # Deletion is asynchronous on the broker: creation can race it for a moment.
+            if "TOPIC_ALREADY_EXISTS" not in str(error) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
+    _wait_until(lambda: name in admin.list_topics(timeout=10).topics, timeout_s, f"create {name}")
+
+
+def _wait_until(condition, timeout_s: float, what: str) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        if time.monotonic() > deadline:
+            raise ServiceTimeout(f"Kafka did not {what} within {timeout_s:.0f} s",
+                                 "check the broker with `iotlab lab status` and `iotlab lab logs kafka`")
+        time.sleep(0.2)
+
+
+def topic_max_message_bytes(topic: str, settings: Optional[Settings] = None) -> Optional[int]:
+    """The topic's ``max.message.bytes`` (the largest record batch the broker accepts), or None if unknown."""
+    admin = admin_client(settings)
+    if topic not in admin.list_topics(timeout=10).topics:
+        return None
+    resource = ConfigResource(ConfigResource.Type.TOPIC, topic)
+    try:
+        configs = admin.describe_configs([resource])[resource].result(timeout=10)
+    except KafkaException:
+        return None
+    entry = configs.get("max.message.bytes")
+    return int(entry.value) if entry is not None and entry.value else None
+
+
+def producer_limits_for(topic: str, settings: Optional[Settings] = None) -> dict[str, str]:
+    """Producer settings that keep every batch within what the topic accepts.
+
+    The broker refuses a whole batch when it is larger than the topic's ``max.message.bytes``; capping
+    the client's batch and message size at that limit means one oversized record fails on its own
+    (with a clear reason) instead of taking the records batched with it down too.
+    """
+    limit = topic_max_message_bytes(topic, settings)
+    if limit is None:
+        return {}
+    limit = max(limit, 1000)  # librdkafka's minimum
+    return {"message.max.bytes": str(limit), "batch.size": str(limit)}
+
+
+def topic_size(topic: str, settings: Optional[Settings] = None) -> int:
+    """Messages in the topic now (sum over partitions of high - low watermark)."""
+    reader = consumer("iotlab-size", {"enable.auto.commit": False}, settings)
+    try:
+        metadata = reader.list_topics(topic, timeout=10).topics.get(topic)
+        if metadata is None or metadata.error is not None:
+            raise TopicNotFound(f"topic {topic!r} does not exist",
+                                f"produce to it first (e.g. `iotlab replay FILE --topic {topic}`)")
+        total = 0
+        for partition in metadata.partitions:
+            low, high = reader.get_watermark_offsets(TopicPartition(topic, partition), timeout=10)
+            total += high - low
+        return total
+    finally:
+        reader.close()

@@ -1,0 +1,66 @@
+"""Bounded reads: every message of a topic from its first offset to the end it has now.
+
+A notebook cell must finish, so the course reads topics up to the high watermarks taken at the start.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Optional
+
+from confluent_kafka import OFFSET_BEGINNING, KafkaException, TopicPartition
+
+from iotlab.core.errors import ServiceTimeout
+from iotlab.core.settings import Settings
+from iotlab.kafka.clients import consumer
+
+
+@dataclass(frozen=True)
+class StoredMessage:
+    """A message read back from a topic: where it is, and its exact key and value bytes."""
+
+    partition: int
+    offset: int
+    key: Optional[bytes]
+    value: Optional[bytes]
+    timestamp_ms: int
+    headers: tuple = ()  # (name, bytes) pairs
+
+
+def read_topic(topic: str, settings: Optional[Settings] = None, timeout_s: float = 60.0) -> list[StoredMessage]:
+    """Every message in ``topic`` from the first offset to the end it has now (a bounded read).
+
+    Reads each partition up to its high watermark taken at the start, without joining a consumer
+    group (``assign``, no commits), and returns partition by partition, in offset order.
+    """
+    reader = consumer(f"iotlab-read-{topic}", {"enable.auto.commit": False}, settings)
+    messages: list[StoredMessage] = []
+    try:
+        metadata = reader.list_topics(topic, timeout=10).topics[topic]
+        if metadata.error is not None:
+            raise KafkaException(metadata.error)
+        ends = {}
+        for partition in metadata.partitions:
+            low, high = reader.get_watermark_offsets(TopicPartition(topic, partition), timeout=10)
+            if high > low:
+                ends[partition] = high
+        reader.assign([TopicPartition(topic, partition, OFFSET_BEGINNING) for partition in ends])
+        deadline = time.monotonic() + timeout_s
+        remaining = dict(ends)
+        while remaining:
+            if time.monotonic() > deadline:
+                raise ServiceTimeout(f"reading {topic} did not reach its end within {timeout_s:.0f} s",
+                                     "check the broker with `iotlab lab status`")
+            message = reader.poll(0.5)
+            if message is None:
+                continue
+            if message.error():
+                raise KafkaException(message.error())
+            messages.append(StoredMessage(message.partition(), message.offset(), message.key(), message.value(),
+                                          message.timestamp()[1], tuple(message.headers() or ())))
+            if message.offset() >= remaining.get(message.partition(), 0) - 1:
+                remaining.pop(message.partition(), None)
+    finally:
+        reader.close()
+    return sorted(messages, key=lambda m: (m.partition, m.offset))

@@ -1,0 +1,18 @@
+"""The sensors: a deterministic simulator with labelled anomalies and faults, and the writers that send
+its stream (or any recorded one) to a file or a Kafka topic."""
+
+from iotlab.sim.sensors import (
+    ANOMALY_TYPES,
+    MALFORMED_TYPES,
+    Record,
+    SensorSimulator,
+    SimulationConfig,
+    generate_readings,
+    to_json_bytes,
+)
+from iotlab.sim.writers import key_of, read_lines, replay_file, simulate_to_file, simulate_to_topic, write_labels
+
+__all__ = [
+    "ANOMALY_TYPES", "MALFORMED_TYPES", "Record", "SensorSimulator", "SimulationConfig", "generate_readings",
+    "key_of", "read_lines", "replay_file", "simulate_to_file", "simulate_to_topic", "to_json_bytes", "write_labels",
+]

@@ -30,6 +30,7 @@ jupyter: setup
 	$(BIN)/jupyter lab --ip=127.0.0.1 --port=8888 notebooks/00_welcome_and_lab_check.ipynb
 
 test: setup
+	$(BIN)/lint-imports --no-cache
 	$(BIN)/iotlab lab up --no-progress
 	$(BIN)/iotlab course build --check
 	$(BIN)/pytest tests
@@ -56,3 +57,4 @@ bench: setup
 
 lint: setup
 	$(BIN)/ruff check src tests
+	$(BIN)/lint-imports --no-cache

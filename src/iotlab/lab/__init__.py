@@ -8,6 +8,7 @@ missing.
 from __future__ import annotations
 
 from iotlab.core.errors import LabError
+from iotlab.lab.doctor import Check, print_report, run_checks
 from iotlab.lab.runtime import ADDRESSES, SERVICES, LabRuntime, ServiceStatus
 
 RUNTIMES = ("native", "docker")
@@ -26,4 +27,5 @@ def get_runtime(name: str = "native") -> LabRuntime:
     raise LabError(f"unknown runtime {name!r}", f"use one of {', '.join(RUNTIMES)}")
 
 
-__all__ = ["ADDRESSES", "LabError", "LabRuntime", "RUNTIMES", "SERVICES", "ServiceStatus", "get_runtime"]
+__all__ = ["ADDRESSES", "Check", "LabError", "LabRuntime", "RUNTIMES", "SERVICES", "ServiceStatus", "get_runtime",
+           "print_report", "run_checks"]

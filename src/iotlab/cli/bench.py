@@ -19,7 +19,7 @@ def bench() -> None:
 @fail_cleanly
 def bench_lab(runs: int, idle_seconds: int) -> None:
     """Cold start (from `up` to all healthy, artifacts cached) and idle resident memory per service."""
-    from iotlab.bench.lab import bench_lab as run
+    from iotlab.bench import bench_lab as run
 
     run(runs=runs, idle_seconds=idle_seconds, echo=click.echo)
 
@@ -30,6 +30,6 @@ def bench_lab(runs: int, idle_seconds: int) -> None:
 @fail_cleanly
 def bench_aggregate(readings: int, devices: int) -> None:
     """Raw consume rate versus the aggregate job's events/s (SQL and DataStream) on one topic."""
-    from iotlab.bench.lab import bench_aggregate as run
+    from iotlab.bench import bench_aggregate as run
 
     run(readings=readings, devices=devices, echo=click.echo)

@@ -23,6 +23,16 @@ from pyflink.util.java_utils import add_jars_to_context_class_loader
 from iotlab.core.errors import ConnectorMissing
 from iotlab.core.settings import Settings, load_settings
 
+# Where an in-process (mini cluster) job's JobManager and TaskManager bind and advertise themselves.
+LOOPBACK_ONLY = {
+    "jobmanager.bind-host": "127.0.0.1",
+    "jobmanager.rpc.address": "127.0.0.1",
+    "taskmanager.bind-host": "127.0.0.1",
+    "taskmanager.host": "127.0.0.1",
+    "rest.bind-address": "127.0.0.1",
+    "rest.address": "127.0.0.1",
+}
+
 
 def flink_configuration(
     settings: Optional[Settings] = None, remote: bool = False, checkpoint_interval_ms: int = 10_000,
@@ -57,6 +67,10 @@ def flink_configuration(
                                    "run `iotlab lab up` (or `make lab`) first")
         config.set_string("pipeline.jars", ";".join(jar.as_uri() for jar in jars))
     if not remote:
+        # The in-process mini cluster listens on loopback only, like the lab's services. (PyFlink's Python
+        # workers still open a few gRPC servers on all interfaces, with no setting: see the README.)
+        for key, value in LOOPBACK_ONLY.items():
+            config.set_string(key, value)
         # The in-process mini cluster gets 128 MB of managed memory by default: batch sorts and joins
         # over a million readings would spill to disk.
         config.set_string("taskmanager.memory.managed.size", "512m")

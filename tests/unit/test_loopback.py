@@ -8,6 +8,7 @@ before (one more per job), and the test must see what one job opens.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -50,8 +51,16 @@ print("SOCKETS " + json.dumps(public))
 '''
 
 
+def fresh_environment() -> dict[str, str]:
+    """This process's environment without what PyFlink set in it while it served as a Python worker
+    (PYFLINK_GATEWAY_DISABLED and the like), which would stop the child from starting its own JVM."""
+    return {key: value for key, value in os.environ.items()
+            if not key.startswith(("PYFLINK", "_PYFLINK", "FLINK_", "_PYTHON_"))}
+
+
 def test_an_in_process_job_listens_on_loopback_except_for_documented_pyflink_sockets():
-    run = subprocess.run([sys.executable, "-c", ONE_JOB], capture_output=True, text=True, timeout=300)
+    run = subprocess.run([sys.executable, "-c", ONE_JOB], capture_output=True, text=True, timeout=300,
+                         env=fresh_environment())
     lines = [line for line in run.stdout.splitlines() if line.startswith("SOCKETS ")]
     assert lines, run.stderr[-2000:]
     public = json.loads(lines[-1].removeprefix("SOCKETS "))

@@ -31,31 +31,46 @@ def test_sliding_windows_wrong_answers_fail(wrong):
     assert not nb05.check_sliding_windows(wrong).passed
 
 
-def global_newest(arrivals, lateness):
+def per_device_watermark(arrivals, bound):
+    """The rule this course used to teach: one watermark per device. Flink keeps one per partition."""
+    watermarks, late = {}, []
+    for position, (device, event_ms) in enumerate(arrivals):
+        if device in watermarks and event_ms - event_ms % 300_000 + 300_000 - 1 <= watermarks[device]:
+            late.append(position)
+        watermarks[device] = max(watermarks.get(device, event_ms - bound), event_ms - bound)
+    return late
+
+
+def window_end_not_last_millisecond(arrivals, bound):
+    newest, late = None, []
+    for position, (_, event_ms) in enumerate(arrivals):
+        if newest is not None and event_ms - event_ms % 300_000 + 300_000 < newest - bound:
+            late.append(position)
+        newest = event_ms if newest is None else max(newest, event_ms)
+    return late
+
+
+def behind_the_watermark(arrivals, bound):
+    """Late when the reading itself is behind the watermark, whether or not its window has fired."""
+    newest, late = None, []
+    for position, (_, event_ms) in enumerate(arrivals):
+        if newest is not None and event_ms <= newest - bound:
+            late.append(position)
+        newest = event_ms if newest is None else max(newest, event_ms)
+    return late
+
+
+def watermark_updated_before(arrivals, bound):
     newest, late = None, []
     for position, (_, event_ms) in enumerate(arrivals):
         newest = event_ms if newest is None else max(newest, event_ms)
-        if event_ms - event_ms % 300_000 + 300_000 <= newest - lateness:
+        if event_ms - event_ms % 300_000 + 300_000 - 1 <= newest - bound:
             late.append(position)
     return late
 
 
-def strict_limit(arrivals, lateness):
-    return [p for p in nb05.late_positions(arrivals, lateness)
-            if not nb05.late_positions([arrivals[q] for q in range(p + 1)], lateness + 1)[-1:] == [p]]
-
-
-def event_time_instead_of_window_end(arrivals, lateness):
-    newest, late = {}, []
-    for position, (device, event_ms) in enumerate(arrivals):
-        newest[device] = max(newest.get(device, event_ms), event_ms)
-        if event_ms <= newest[device] - lateness - 1:
-            late.append(position)
-    return late
-
-
-@pytest.mark.parametrize("wrong", [global_newest, strict_limit, event_time_instead_of_window_end,
-                                   lambda arrivals, lateness: []])
+@pytest.mark.parametrize("wrong", [per_device_watermark, window_end_not_last_millisecond, behind_the_watermark,
+                                   watermark_updated_before, lambda arrivals, bound: []])
 def test_late_positions_wrong_answers_fail(wrong):
     assert not nb05.check_late_positions(wrong).passed
 

@@ -9,6 +9,7 @@ from iotlab.core.errors import (
     IotlabError,
     JobFailed,
     LabError,
+    OptionError,
     ServiceTimeout,
     SettingsError,
     TopicNotFound,
@@ -32,13 +33,22 @@ from iotlab.core.topics import (
     windows_topic,
 )
 from iotlab.core.versions import pinned
-from iotlab.core.windows import WINDOW_MINUTES, WINDOW_MS, is_late_for_device, window_end_ms, window_start_ms
+from iotlab.core.windows import (
+    OUT_OF_ORDERNESS_MINUTES,
+    WINDOW_MINUTES,
+    WINDOW_MS,
+    OnEventWatermark,
+    window_end_ms,
+    window_has_fired,
+    window_start_ms,
+)
 
 __all__ = [
-    "CassandraUnavailable", "ConnectorMissing", "CourseBuildError", "IotlabError", "JobFailed", "LabError",
-    "MINUTE_MS", "OutputTopics", "READING_SCHEMA", "ServiceTimeout", "Settings", "SettingsError", "TopicNotFound",
-    "WINDOW_MINUTES", "WINDOW_MS", "alerts_topic", "dead_letter_headers", "dead_letter_topic", "epoch_ms",
-    "format_epoch_ms", "format_timestamp", "is_late_for_device", "lab_env_dir", "late_topic", "load_settings",
-    "parse_timestamp", "pinned", "project_root", "state_dir", "timestamp_ms", "validate_reading",
-    "window_end_ms", "window_start_ms", "windows_topic",
+    "alerts_topic", "CassandraUnavailable", "ConnectorMissing", "CourseBuildError", "dead_letter_headers",
+    "dead_letter_topic", "epoch_ms", "format_epoch_ms", "format_timestamp", "IotlabError", "JobFailed",
+    "lab_env_dir", "LabError", "late_topic", "load_settings", "MINUTE_MS", "OnEventWatermark", "OptionError",
+    "OUT_OF_ORDERNESS_MINUTES", "OutputTopics", "parse_timestamp", "pinned", "project_root", "READING_SCHEMA",
+    "ServiceTimeout", "Settings", "SettingsError", "state_dir", "timestamp_ms", "TopicNotFound",
+    "validate_reading", "window_end_ms", "window_has_fired", "WINDOW_MINUTES", "WINDOW_MS", "window_start_ms",
+    "windows_topic",
 ]

@@ -12,7 +12,7 @@ from typing import Optional
 
 from jsonschema import Draft202012Validator
 
-from iotlab.core.timestamps import parse_timestamp
+from iotlab.core.timestamps import TIMESTAMP_PATTERN, parse_timestamp
 
 READING_SCHEMA: dict = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
@@ -21,7 +21,7 @@ READING_SCHEMA: dict = {
     "required": ["device_id", "timestamp", "temperature", "humidity", "status"],
     "properties": {
         "device_id": {"type": "string", "minLength": 1},
-        "timestamp": {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$"},
+        "timestamp": {"type": "string", "pattern": TIMESTAMP_PATTERN},
         "temperature": {"type": "number", "minimum": -60, "maximum": 85},
         "humidity": {"type": "number", "minimum": 0, "maximum": 100},
         "status": {"type": "string"},

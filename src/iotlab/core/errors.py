@@ -45,5 +45,9 @@ class JobFailed(IotlabError, RuntimeError):
     """A Flink job ended in a state other than the one waited for."""
 
 
+class OptionError(IotlabError):
+    """Options that cannot work together, or a value a command cannot use."""
+
+
 class CourseBuildError(IotlabError):
     """A solution notebook cannot be turned into a learner notebook (unbalanced markers...)."""

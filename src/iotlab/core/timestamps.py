@@ -1,15 +1,26 @@
-"""Time in the course: readings carry UTC timestamps as text; jobs count milliseconds since the epoch.
+"""Time in the course: readings carry timestamps as text; jobs count milliseconds since the epoch (UTC).
 
-One definition of each conversion, used by the simulator, the validators, the jobs and their references.
-Integer arithmetic throughout: a float would round some milliseconds.
+A reading's ``timestamp`` is RFC 3339 as devices write it: ``2025-11-05T12:00:00Z``, with a numeric
+offset instead of ``Z`` (``+00:00``, ``-05:00``: the moment is converted to UTC), with or without a
+fraction of a second (up to nine digits; the course keeps milliseconds and drops the rest). One definition
+of each conversion, used by the simulator, the validators, the jobs and their references; the SQL job
+follows the same rules (``iotlab.jobs.window_aggregate.sql``). Integer arithmetic throughout: a float
+would round some milliseconds.
 """
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta, timezone
 
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 MINUTE_MS = 60_000
+
+# Date and time (hours 00-23, minutes and seconds 00-59), an optional fraction, then Z or an offset of at
+# most 23:59. Whether the date exists (no February 30) is checked after the pattern.
+TIMESTAMP_PATTERN = (r"^([0-9]{4})-([0-9]{2})-([0-9]{2})T([01][0-9]|2[0-3]):([0-5][0-9]):([0-5][0-9])(?:\.([0-9]{1,9}))?"
+                     r"(Z|[+-](?:[01][0-9]|2[0-3]):[0-5][0-9])$")
+_TIMESTAMP = re.compile(TIMESTAMP_PATTERN)
 
 
 def format_timestamp(moment: datetime, milliseconds: bool = False) -> str:
@@ -21,17 +32,29 @@ def format_timestamp(moment: datetime, milliseconds: bool = False) -> str:
 
 
 def parse_timestamp(text: str) -> datetime:
-    """The inverse of ``format_timestamp`` (both precisions); raises ValueError for text that is no time."""
-    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+    """An RFC 3339 timestamp (see above) as an aware datetime in UTC; ValueError for text that is no time.
+
+    A date or time that does not exist (February 30, 24:00, a 60th second) is refused, not rolled over.
+    """
+    match = _TIMESTAMP.match(text) if isinstance(text, str) else None
+    if match is None:
+        raise ValueError(f"{text!r} is not an RFC 3339 timestamp like 2025-11-05T12:00:00Z or ...+01:00")
+    year, month, day, hour, minute, second = (int(part) for part in match.group(1, 2, 3, 4, 5, 6))
+    microseconds = int((match.group(7) or "").ljust(6, "0")[:6])
+    zone = match.group(8)
+    offset = timedelta(0) if zone == "Z" else (1 if zone[0] == "+" else -1) * timedelta(
+        hours=int(zone[1:3]), minutes=int(zone[4:6]))
+    local = datetime(year, month, day, hour, minute, second, microseconds, tzinfo=timezone(offset))
+    return local.astimezone(timezone.utc)
 
 
 def epoch_ms(moment: datetime) -> int:
-    """Exact milliseconds since the epoch."""
+    """Exact milliseconds since the epoch (a fraction of a millisecond is dropped)."""
     return (moment - EPOCH) // timedelta(milliseconds=1)
 
 
 def format_epoch_ms(milliseconds: int) -> str:
-    """Milliseconds since the epoch as the contract's timestamp text (to the second)."""
+    """Milliseconds since the epoch as the contract's timestamp text (UTC, to the second)."""
     return format_timestamp(EPOCH + timedelta(milliseconds=milliseconds))
 
 

@@ -49,6 +49,8 @@ def flink_configuration(
     config.set_string("python.executable", settings.python_executable)
     config.set_string("python.client.executable", settings.python_executable)
     config.set_string("parallelism.default", "1")
+    # Times in SQL (DATE_FORMAT, UNIX_TIMESTAMP, TIMESTAMP_LTZ shown as text) are UTC, as in the data contract.
+    config.set_string("table.local-time-zone", "UTC")
     # Checkpoints matter only to unbounded jobs; a bounded job finishes before the first one.
     config.set_string("execution.checkpointing.interval", f"{checkpoint_interval_ms} ms")
     jars = settings.connector_jars()

@@ -3,8 +3,15 @@
 ``iotlab aggregate`` and the notebooks call."""
 
 from iotlab.jobs.window_aggregate import datastream, sql
-from iotlab.jobs.window_aggregate.reference import ReferenceResult, aggregate_lines
-from iotlab.jobs.window_aggregate.runner import APIS, WINDOW_FIELDS, AggregateSummary, aggregate_topic, run_job
+from iotlab.jobs.window_aggregate.reference import ReferenceResult, aggregate_lines, source_event_ms
+from iotlab.jobs.window_aggregate.runner import (
+    APIS,
+    WINDOW_FIELDS,
+    AggregateSummary,
+    aggregate_topic,
+    final_windows,
+    run_job,
+)
 
 __all__ = ["APIS", "AggregateSummary", "ReferenceResult", "WINDOW_FIELDS", "aggregate_lines", "aggregate_topic",
-           "datastream", "run_job", "sql"]
+           "datastream", "final_windows", "run_job", "source_event_ms", "sql"]

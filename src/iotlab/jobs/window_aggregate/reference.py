@@ -1,16 +1,29 @@
 """The window aggregate computed independently, in plain Python and pandas: what the Flink jobs are
-checked against (same contract, same lateness rule, same windows)."""
+checked against (same contract, same watermark, same windows).
 
+It replays the records in one arrival order, as one Kafka partition delivers them, with the source's
+watermark emitted after every record (``OnEventWatermark``): exactly what the jobs compute on a
+one-partition topic. On a topic with several partitions the jobs see the partitions interleaved in an
+order that depends on timing; their results equal this reference whenever no reading can be late
+(an out-of-orderness bound larger than the stream's disorder).
+"""
 
 from __future__ import annotations
 
+import json
+import re
 from dataclasses import dataclass
+from typing import Optional
 
 import pandas as pd
 
 from iotlab.core.contract import validate_reading
 from iotlab.core.timestamps import MINUTE_MS, format_epoch_ms, timestamp_ms
-from iotlab.core.windows import WINDOW_MS, is_late_for_device, window_start_ms
+from iotlab.core.windows import OUT_OF_ORDERNESS_MINUTES, WINDOW_MS, OnEventWatermark, window_has_fired, window_start_ms
+
+# How the SQL source reads a record's timestamp (``sql.timestamp_text_sql``): cut from the start of a compact
+# record (a device id without quotes, then the timestamp up to the next quote), else from its JSON.
+_COMPACT_START = re.compile(r'^\{"device_id":"[^"]*","timestamp":"([^"]*)"')
 
 
 @dataclass
@@ -21,23 +34,45 @@ class ReferenceResult:
     readings_in: int
 
 
-def aggregate_lines(lines: list[bytes], allowed_lateness_minutes: int = 10) -> ReferenceResult:
-    """``lines`` in arrival order (a device's records keep their order, as on its Kafka partition)."""
-    lateness_ms = allowed_lateness_minutes * MINUTE_MS
-    newest: dict[str, int] = {}
+def source_event_ms(line: bytes) -> Optional[int]:
+    """The event time the source gives a record (valid or not), or None when its timestamp cannot be read.
+
+    Every record with a readable timestamp moves the watermark, even one dead-lettered for another field.
+    """
+    text = line.decode("utf-8", errors="replace")
+    match = _COMPACT_START.match(text)
+    if match:
+        stamp = match.group(1)
+    else:
+        try:
+            document = json.loads(text)
+        except ValueError:
+            return None
+        stamp = document.get("timestamp") if isinstance(document, dict) else None
+    try:
+        return timestamp_ms(stamp) if isinstance(stamp, str) else None
+    except ValueError:
+        return None
+
+
+def aggregate_lines(lines: list[bytes], out_of_orderness_minutes: int = OUT_OF_ORDERNESS_MINUTES) -> ReferenceResult:
+    """``lines`` in arrival order, as one partition delivers them."""
+    watermark = OnEventWatermark(out_of_orderness_minutes * MINUTE_MS)
     rows, dead, late = [], [], []
     for line in lines:
         reading, reason = validate_reading(line)
         if reason is not None:
             dead.append(line)
-            continue
-        device, event_ms = reading["device_id"], timestamp_ms(reading["timestamp"])
-        newest[device] = max(newest.get(device, event_ms), event_ms)
-        if is_late_for_device(event_ms, newest[device], lateness_ms):
-            late.append(line)
-            continue
-        rows.append({"device_id": device, "window_start": window_start_ms(event_ms),
-                     "temperature": float(reading["temperature"]), "humidity": float(reading["humidity"])})
+        else:
+            event_ms = timestamp_ms(reading["timestamp"])
+            if window_has_fired(event_ms, watermark.current):
+                late.append(line)
+            else:
+                rows.append({"device_id": reading["device_id"], "window_start": window_start_ms(event_ms),
+                             "temperature": float(reading["temperature"]), "humidity": float(reading["humidity"])})
+        event_ms = source_event_ms(line)
+        if event_ms is not None:
+            watermark.observe(event_ms)  # after the record: it was emitted after the record
     frame = pd.DataFrame(rows, columns=["device_id", "window_start", "temperature", "humidity"])
     grouped = frame.groupby(["device_id", "window_start"])
     windows = pd.DataFrame({

@@ -14,7 +14,6 @@ import json
 import queue
 import threading
 import time
-from types import SimpleNamespace
 from typing import Callable, Optional
 
 from pyflink.common import Row, Types, WatermarkStrategy
@@ -63,9 +62,10 @@ def _parse(text: str) -> Row:
 
 def run_live(build: WindowJob, readings: list[Reading], out_of_orderness_minutes: int,
              allowed_lateness_minutes: int, topic: str, settings: Optional[Settings] = None,
-             patience_s: float = 20.0, say: Callable[[str], None] = print) -> tuple[list[list[Firing]], list[Reading]]:
+             patience_s: float = 20.0, startup_s: float = 60.0, say: Callable[[str], None] = print) -> tuple[list[list[Firing]], list[Reading]]:
     """Run ``build`` on ``readings``, fed step by step; returns the firings seen after each reading (and
-    after the end of input, last), and the late readings."""
+    after the end of input, last), and the late readings. Until the job's first result, a step waits up to
+    ``startup_s`` (the job is still starting); after that ``patience_s``."""
     settings = settings or load_settings()
     recreate_topic(topic, partitions=1, settings=settings)
     env = stream_environment(settings=settings, options={"python.fn-execution.bundle.size": "1"})
@@ -97,17 +97,23 @@ def run_live(build: WindowJob, readings: list[Reading], out_of_orderness_minutes
     late: list[Reading] = []
     send = producer(settings=settings)
     finished = False
-    waiting = SimpleNamespace(patience_s=patience_s)
+    missed = False  # a result that never came: the run already differs, no need to wait long for the rest
+
+    def wait_s() -> float:
+        if missed:
+            return 2.0
+        # until the first result, the job may still be starting (the mini cluster, a Python worker)
+        return patience_s if any(steps) else startup_s
 
     def take(expected: int, step: int) -> None:
-        nonlocal finished
-        deadline = time.monotonic() + waiting.patience_s
+        nonlocal finished, missed
+        deadline = time.monotonic() + wait_s()
         while not finished and len(steps[step]) < expected:
             try:
                 row = arrived.get(timeout=max(0.0, deadline - time.monotonic()))
             except queue.Empty:
                 say(f"  after reading {step + 1}: {len(steps[step])} of {expected} expected results came")
-                waiting.patience_s = 2.0  # the run already differs: no need to wait long for the rest
+                missed = True
                 return
             if row is None:
                 finished = True

@@ -105,6 +105,8 @@ def test_window_aggregate_sql_graph_equals_reference(lines, tmp_path):
     path = tmp_path / "records.txt"
     path.write_bytes(b"\n".join(lines) + b"\n")
     env = table_environment(batch=False, kafka=False)
+    for statement in window_aggregate.sql.function_statements():
+        env.execute_sql(statement)
     # The file source has no key, partition or offset: constants stand in for them.
     env.execute_sql(f"""CREATE TEMPORARY TABLE {RAW_SOURCE_TABLE} (
   `raw` BYTES,

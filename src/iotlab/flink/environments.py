@@ -5,6 +5,8 @@ Two things every PyFlink program in the course needs, and that are easy to forge
   Python workers, which in a virtualenv fails with "No module named pyflink".
 - the Kafka connector jar on ``pipeline.jars`` when the job runs in-process (a local mini cluster).
   The lab's session cluster already has the connector in its lib folder.
+- the jar of the course's Java SQL functions (``iotlab.flink.functions``) on ``pipeline.jars``, always: it
+  travels with every job, to the mini cluster or to the session cluster.
 
 ``remote=True`` submits to the lab's session cluster (watch it at http://127.0.0.1:8081).
 """
@@ -22,6 +24,7 @@ from pyflink.util.java_utils import add_jars_to_context_class_loader
 
 from iotlab.core.errors import ConnectorMissing
 from iotlab.core.settings import Settings, load_settings
+from iotlab.flink.functions import functions_jar
 
 # Where an in-process (mini cluster) job's JobManager and TaskManager bind and advertise themselves.
 LOOPBACK_ONLY = {
@@ -54,6 +57,7 @@ def flink_configuration(
     # Checkpoints matter only to unbounded jobs; a bounded job finishes before the first one.
     config.set_string("execution.checkpointing.interval", f"{checkpoint_interval_ms} ms")
     jars = settings.connector_jars()
+    shipped = [functions_jar()]
     if remote:
         rest = urlparse(settings.flink_rest_url)
         config.set_string("execution.target", "remote")
@@ -67,7 +71,8 @@ def flink_configuration(
         if not jars:
             raise ConnectorMissing("the Flink Kafka connector jar is not resolved yet",
                                    "run `iotlab lab up` (or `make lab`) first")
-        config.set_string("pipeline.jars", ";".join(jar.as_uri() for jar in jars))
+        shipped = jars + shipped
+    config.set_string("pipeline.jars", ";".join(jar.as_uri() for jar in shipped))
     if not remote:
         # The in-process mini cluster listens on loopback only, like the lab's services. (PyFlink's Python
         # workers still open a few gRPC servers on all interfaces, with no setting: see the README.)

@@ -37,6 +37,7 @@ from iotlab.core.settings import Settings, load_settings
 from iotlab.core.timestamps import MINUTE_MS, format_epoch_ms
 from iotlab.core.windows import WINDOW_MINUTES
 from iotlab.flink.environments import stream_environment
+from iotlab.flink.functions import function_statements
 from iotlab.flink.records import DEAD_LETTER, READING_TYPE, SET_ASIDE_TYPE, Validate
 from iotlab.flink.tables import RAW_SOURCE_TABLE
 from iotlab.jobs.window_aggregate.reference import source_event_ms
@@ -136,7 +137,8 @@ def run(topic: str, out_of_orderness_minutes: int = OUT_OF_ORDERNESS_MINUTES, al
     env = stream_environment(settings=settings)
     env.set_parallelism(1)
     tables = StreamTableEnvironment.create(env)
-    for statement in [source_statement(topic, settings, out_of_orderness_minutes=out_of_orderness_minutes)] + \
+    for statement in function_statements() + \
+            [source_statement(topic, settings, out_of_orderness_minutes=out_of_orderness_minutes)] + \
             sink_statements(topic, settings):
         tables.execute_sql(statement)
 

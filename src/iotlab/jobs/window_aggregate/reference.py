@@ -11,7 +11,6 @@ order that depends on timing; their results equal this reference whenever no rea
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 from typing import Optional
 
@@ -20,11 +19,6 @@ import pandas as pd
 from iotlab.core.contract import validate_reading
 from iotlab.core.timestamps import MINUTE_MS, format_epoch_ms, timestamp_ms
 from iotlab.core.windows import OUT_OF_ORDERNESS_MINUTES, WINDOW_MS, OnEventWatermark, window_has_fired, window_start_ms
-
-# How the SQL source reads a record's timestamp (``sql.timestamp_text_sql``): cut from the start of a compact
-# record (a device id without quotes, then the timestamp up to the next quote), else from its JSON.
-_COMPACT_START = re.compile(r'^\{"device_id":"[^"]*","timestamp":"([^"]*)"')
-
 
 @dataclass
 class ReferenceResult:
@@ -39,16 +33,11 @@ def source_event_ms(line: bytes) -> Optional[int]:
 
     Every record with a readable timestamp moves the watermark, even one dead-lettered for another field.
     """
-    text = line.decode("utf-8", errors="replace")
-    match = _COMPACT_START.match(text)
-    if match:
-        stamp = match.group(1)
-    else:
-        try:
-            document = json.loads(text)
-        except ValueError:
-            return None
-        stamp = document.get("timestamp") if isinstance(document, dict) else None
+    try:
+        document = json.loads(line)
+    except ValueError:  # not UTF-8 or not JSON
+        return None
+    stamp = document.get("timestamp") if isinstance(document, dict) else None
     try:
         return timestamp_ms(stamp) if isinstance(stamp, str) else None
     except ValueError:

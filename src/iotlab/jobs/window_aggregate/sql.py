@@ -5,16 +5,18 @@ It runs in streaming mode, bounded or not: topic T is read from its first offset
 job starts (``iotlab aggregate``) or for as long as the job runs.
 
 - **Event time and watermarks, as Flink does them.** The source table derives ``event_time`` from each
-  record's ``timestamp`` (RFC 3339: ``Z`` or a numeric offset, converted to UTC, with or without a fraction)
-  and declares ``WATERMARK FOR event_time AS event_time - INTERVAL 'B' MINUTE``: bounded out-of-orderness B.
+  record's ``timestamp`` (RFC 3339: ``Z`` or a numeric offset, converted to UTC, with or without a fraction;
+  ``READING_TIME``, a Java function) and declares ``WATERMARK FOR event_time AS event_time - INTERVAL 'B' MINUTE``: bounded out-of-orderness B.
   The watermark belongs to the source (one per Kafka partition, the minimum over them downstream), never to
   a device. ``'scan.watermark.emit.strategy' = 'on-event'`` emits it after every record instead of every
   200 ms, so on a one-partition topic the same input always gives the same watermarks, hence the same
   late readings. Every record whose timestamp can be read moves the watermark, even one dead-lettered for
   another field: the watermark is computed in the source, before validation.
-- **Validation** is plain SQL over the JSON text, following the contract in ``iotlab.core.contract`` field
-  by field, so the same records are dead-lettered as by the Python validator. Bad records go to ``T.dlq``
-  with their original bytes and a ``dlq.reason`` header; the job never fails on bad input.
+- **Validation** follows the contract in ``iotlab.core.contract`` field by field, so the same records are
+  dead-lettered as by the Python validator. It runs once per record in Java (``PARSE_READING``, from
+  ``iotlab.flink.functions``): JSON functions and regular expressions in SQL cost ten times as much, because
+  the planner copies every expression into each place that reads it. Bad records go to ``T.dlq`` with
+  their original bytes and a ``dlq.reason`` header; the job never fails on bad input.
 - **Late readings.** A reading is late when its window has already fired: the window's last millisecond is
   not after the current watermark (``CURRENT_WATERMARK``). The window operator would drop it silently
   (counted only in its ``numLateRecordsDropped`` metric); this job routes it to ``T.late`` instead, so every
@@ -31,7 +33,6 @@ from __future__ import annotations
 from typing import Optional
 
 from iotlab.core.settings import Settings, load_settings
-from iotlab.core.timestamps import TIMESTAMP_PATTERN
 from iotlab.core.topics import (
     DLQ_REASON,
     DLQ_SOURCE_OFFSET,
@@ -41,119 +42,18 @@ from iotlab.core.topics import (
 )
 from iotlab.core.windows import OUT_OF_ORDERNESS_MINUTES, WINDOW_MINUTES
 from iotlab.flink.environments import table_environment
+from iotlab.flink.functions import function_statements
 from iotlab.flink.tables import RAW_SOURCE_TABLE, json_sink_statement, kafka_options, set_aside_sink_statement
 
 ISO = "'yyyy-MM-dd''T''HH:mm:ss''Z'''"  # SQL string literal of the pattern yyyy-MM-dd'T'HH:mm:ss'Z'
 
-NUMBER = r"^\[-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?\]$"
-STRING = r'^\[".*"\]$'
-
-# Fast path. Almost every record is compact JSON with the contract's fields in contract order (what our
-# producers write). One regular expression recognises that shape and captures the four values, so such a
-# record is parsed once instead of once per JSON function below. Anything else takes the full JSON path.
-_JSON_STRING = r'"([^"\\\x00-\x1f]+)"'
-_JSON_NUMBER = r"(-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?)"
-CANONICAL = ('^\\{"device_id":' + _JSON_STRING
-             + ',"timestamp":"(' + TIMESTAMP_PATTERN[1:-1] + ')"'
-             + ',"temperature":' + _JSON_NUMBER + ',"humidity":' + _JSON_NUMBER
-             + ',"status":"[^"\\\\\\x00-\\x1f]*"\\}$')
-
-
-def _json_type_is(field: str, pattern: str) -> str:
-    return f"REGEXP(COALESCE(JSON_QUERY(txt, '$.{field}' WITH WRAPPER), ''), '{pattern}')"
-
-
-def _number(field: str) -> str:
-    return f"TRY_CAST(JSON_VALUE(txt, '$.{field}') AS DOUBLE)"
-
-
-# The contract, check by check, in the order the Python validator reports the first problem:
-# not JSON, not an object, the first missing field, then fields alphabetically (type before range).
-REASON_SQL = f"""
-CASE
-  WHEN txt IS NULL OR NOT (txt IS JSON) THEN 'invalid_json'
-  WHEN NOT (txt IS JSON OBJECT) THEN 'wrong_type: record'
-  WHEN NOT JSON_EXISTS(txt, '$.device_id') THEN 'missing_field: device_id'
-  WHEN NOT JSON_EXISTS(txt, '$.timestamp') THEN 'missing_field: timestamp'
-  WHEN NOT JSON_EXISTS(txt, '$.temperature') THEN 'missing_field: temperature'
-  WHEN NOT JSON_EXISTS(txt, '$.humidity') THEN 'missing_field: humidity'
-  WHEN NOT JSON_EXISTS(txt, '$.status') THEN 'missing_field: status'
-  WHEN NOT {_json_type_is('device_id', STRING)} THEN 'wrong_type: device_id'
-  WHEN device_id = '' THEN 'impossible_value: device_id'
-  WHEN NOT {_json_type_is('humidity', NUMBER)} THEN 'wrong_type: humidity'
-  WHEN humidity < 0 OR humidity > 100 THEN 'impossible_value: humidity'
-  WHEN NOT {_json_type_is('status', STRING)} THEN 'wrong_type: status'
-  WHEN NOT {_json_type_is('temperature', NUMBER)} THEN 'wrong_type: temperature'
-  WHEN temperature < -60 OR temperature > 85 THEN 'impossible_value: temperature'
-  WHEN NOT {_json_type_is('timestamp', STRING)} THEN 'wrong_type: timestamp'
-  WHEN NOT REGEXP(ts_text, '{TIMESTAMP_PATTERN}') THEN 'impossible_value: timestamp'
-  ELSE {{timestamp_checks}}
-END"""
-
-# Values only (types and shape already known to be right), in the same order as above.
-VALUE_CHECKS_SQL = """
-CASE
-  WHEN humidity < 0 OR humidity > 100 THEN 'impossible_value: humidity'
-  WHEN temperature < -60 OR temperature > 85 THEN 'impossible_value: temperature'
-  ELSE {timestamp_checks}
-END"""
-
-
-
-
-
-
-
-
-# The timestamp of a compact record written by our producers (device_id first, then timestamp), as a Java
-# regular expression. SQL string literals keep backslashes as they are: one backslash escapes the brace.
-COMPACT_TIMESTAMP = r'^\{"device_id":"[^"]*","timestamp":"([^"]*)"'
-
-
-def timestamp_text_sql(txt: str) -> str:
-    """The record's ``timestamp`` text: read from the start of a compact record (cheap), else from its JSON."""
-    # IF evaluates only the branch it takes; COALESCE would run the JSON parser on every record.
-    return (f"IF(REGEXP({txt}, '{COMPACT_TIMESTAMP}'), REGEXP_EXTRACT({txt}, '{COMPACT_TIMESTAMP}', 1), "
-            f"JSON_VALUE({txt}, '$.timestamp'))")
-
-
-def timestamp_is_real_sql(ts: str) -> str:
-    """TRUE when ``ts`` is RFC 3339 text (``TIMESTAMP_PATTERN``: hours, minutes and seconds already in range)
-    of a date that exists. Casting text to DATE is strict (February 30 gives NULL), unlike the casts to
-    TIMESTAMP, which roll over to the next valid day."""
-    date = f"SUBSTRING({ts} FROM 1 FOR 10)"
-    return (f"COALESCE(REGEXP({ts}, '{TIMESTAMP_PATTERN}') AND LEFT({ts}, 4) <> '0000' "
-            f"AND TRY_CAST({date} AS DATE) IS NOT NULL, FALSE)")
-
-
-def event_time_sql(ts: str) -> str:
-    """RFC 3339 text -> TIMESTAMP_LTZ(3) in UTC; the start of the epoch when it is not a real time.
-
-    The local date and time (with its fraction, to the millisecond) cast as a TIMESTAMP, read in UTC
-    (the session's time zone, see ``iotlab.flink.environments``), minus the offset. A rowtime column must never
-    be NULL: the epoch's start stands in, never moves a watermark, and a record without a real time is
-    dead-lettered before any window sees it.
-    """
-    zone_length = f"IF(RIGHT({ts}, 1) = 'Z', 1, 6)"
-    local = f"REPLACE(LEFT({ts}, CHAR_LENGTH({ts}) - {zone_length}), 'T', ' ')"
-    tail = f"RIGHT({ts}, 6)"  # '+01:30' or '-05:00' when there is an offset
-    offset_minutes = (f"IF(RIGHT({ts}, 1) = 'Z', 0, IF(LEFT({tail}, 1) = '-', -1, 1) * "
-                      f"(CAST(SUBSTRING({tail} FROM 2 FOR 2) AS INT) * 60 + CAST(RIGHT({tail}, 2) AS INT)))")
-    moment = f"TIMESTAMPADD(MINUTE, -{offset_minutes}, CAST(CAST({local} AS TIMESTAMP(3)) AS TIMESTAMP_LTZ(3)))"
-    return f"COALESCE(CASE WHEN {timestamp_is_real_sql(ts)} THEN {moment} END, TO_TIMESTAMP_LTZ(0, 3))"
-
-
-# The timestamp must be a real time (the last check of both CASEs above).
-_TIMESTAMP_CHECK = f"IF({timestamp_is_real_sql('ts_text')}, CAST(NULL AS STRING), 'impossible_value: timestamp')"
-REASON_SQL = REASON_SQL.replace("{timestamp_checks}", _TIMESTAMP_CHECK)
-VALUE_CHECKS_SQL = VALUE_CHECKS_SQL.replace("{timestamp_checks}", _TIMESTAMP_CHECK)
-
-EVENT_TIME_SQL = event_time_sql(timestamp_text_sql("CAST(`raw` AS STRING)"))
-
 
 def source_columns(out_of_orderness_minutes: int = OUT_OF_ORDERNESS_MINUTES) -> str:
-    """The event-time column and the watermark of a table with a BYTES column ``raw``."""
-    return (f"  event_time AS {EVENT_TIME_SQL},\n"
+    """The event-time column and the watermark of a table with a BYTES column ``raw``.
+
+    A rowtime column must never be NULL: a record without a real time gets the start of the epoch, which
+    never moves a watermark (and the record is dead-lettered before any window sees it)."""
+    return ("  event_time AS TO_TIMESTAMP_LTZ(COALESCE(READING_TIME(`raw`), 0), 3),\n"
             f"  WATERMARK FOR event_time AS event_time - INTERVAL '{out_of_orderness_minutes}' MINUTE")
 
 
@@ -178,12 +78,6 @@ def source_statement(topic: str, settings: Settings, bounded: bool = True, group
   `offset` BIGINT METADATA VIRTUAL,
 {source_columns(out_of_orderness_minutes)}
 ) WITH ({kafka_options(topic, settings, options)})"""
-
-
-def _between_colon_and_comma(index: int) -> str:
-    """A number in the compact shape: the piece between two quotes looks like `:23.05,`."""
-    piece = f"SPLIT_INDEX(txt, '\"', {index})"
-    return f"SUBSTRING({piece} FROM 2 FOR CHAR_LENGTH({piece}) - 2)"
 
 
 def _bytes(expression: str) -> str:
@@ -215,25 +109,11 @@ def graph_statements(topic: str) -> list[str]:
     headers.
     """
     return [
-        # ---- parse and validate
-        f"""CREATE TEMPORARY VIEW extracted AS
-SELECT `record_key`, `raw`, `partition`, `offset`, event_time, txt, canonical,
-  -- in the compact shape, the values sit between fixed quotes: SPLIT_INDEX is far cheaper than JSON
-  IF(canonical, SPLIT_INDEX(txt, '"', 3), JSON_VALUE(txt, '$.device_id')) AS device_id,
-  IF(canonical, SPLIT_INDEX(txt, '"', 7), JSON_VALUE(txt, '$.timestamp')) AS ts_text,
-  TRY_CAST(IF(canonical, {_between_colon_and_comma(10)}, JSON_VALUE(txt, '$.temperature')) AS DOUBLE)
-    AS temperature,
-  TRY_CAST(IF(canonical, {_between_colon_and_comma(12)}, JSON_VALUE(txt, '$.humidity')) AS DOUBLE) AS humidity
-FROM (SELECT *, COALESCE(REGEXP(txt, '{CANONICAL}'), FALSE) AS canonical
-      FROM (SELECT *, CAST(`raw` AS STRING) AS txt FROM {RAW_SOURCE_TABLE}))""",
+        # ---- parse and validate: once per record, in Java (iotlab.flink.functions)
         f"""CREATE TEMPORARY VIEW parsed AS
-SELECT *,
-  CASE
-    -- the fast path: shape and types are already right, only values are left to check
-    WHEN canonical THEN {VALUE_CHECKS_SQL}
-    ELSE {REASON_SQL}
-  END AS reason
-FROM extracted""",
+SELECT `record_key`, `raw`, `partition`, `offset`, event_time,
+  r.device_id AS device_id, r.temperature AS temperature, r.humidity AS humidity, r.reason AS reason
+FROM (SELECT *, PARSE_READING(`raw`) AS r FROM {RAW_SOURCE_TABLE})""",
         # ---- on time or late: has the reading's window already fired when the reading arrives?
         f"""CREATE TEMPORARY VIEW marked AS
 SELECT `record_key`, `raw`, device_id, event_time, temperature, humidity,
@@ -267,13 +147,15 @@ FROM marked WHERE is_late""",
 
 def statements(topic: str, out_of_orderness_minutes: int = OUT_OF_ORDERNESS_MINUTES,
                settings: Optional[Settings] = None) -> list[str]:
-    """The whole job, in order: the Kafka source, the sinks, the graph, and one INSERT per result.
+    """The whole job, in order: the Java functions, the Kafka source, the sinks, the graph, and one INSERT
+    per result.
 
     Printable, so learners can read the whole job.
     """
     settings = settings or load_settings()
     inserts = [f"INSERT INTO {sink} SELECT * FROM {view}" for view, sink in OUTPUT_VIEWS.items()]
-    return ([source_statement(topic, settings, out_of_orderness_minutes=out_of_orderness_minutes)]
+    return (function_statements()
+            + [source_statement(topic, settings, out_of_orderness_minutes=out_of_orderness_minutes)]
             + sink_statements(topic, settings) + graph_statements(topic) + inserts)
 
 

@@ -7,7 +7,7 @@ from pyflink.common import Duration, Time, Types, WatermarkStrategy
 from pyflink.datastream.window import TumblingEventTimeWindows
 
 from iotlab.course.exercises import nb05
-from iotlab.jobs.late_firings import FIRING_TYPE, CountReadings, ReadingTime, scenario_results, SCENARIO
+from iotlab.jobs.late_firings import FIRING_TYPE, SCENARIO, CountReadings, ReadingTime, scenario_results
 
 
 def windows(readings, strategy):

@@ -50,7 +50,8 @@ def java_results() -> dict[bytes, tuple]:
     env = table_environment(batch=True, kafka=False)
     for statement in function_statements():
         env.execute_sql(statement)
-    table = env.from_elements([(bytearray(case),) for case in CASES], DataTypes.ROW([DataTypes.FIELD("raw", DataTypes.BYTES())]))
+    schema = DataTypes.ROW([DataTypes.FIELD("raw", DataTypes.BYTES())])
+    table = env.from_elements([(bytearray(case),) for case in CASES], schema)
     env.create_temporary_view("cases", table)
     rows = env.execute_sql("SELECT `raw`, r.device_id, r.temperature, r.humidity, r.event_ms, r.reason, "
                            "READING_TIME(`raw`) FROM (SELECT `raw`, PARSE_READING(`raw`) AS r FROM cases)").collect()
@@ -75,9 +76,9 @@ def test_parse_reading_agrees_with_the_python_contract(java_results, raw):
         assert parsed[3] == timestamp_ms(reading_["timestamp"])
     else:
         # Python's reasons go on with the details ("wrong_type: humidity '40' is not of type 'number'")
-        assert java_reason is not None and (python_reason == java_reason
-                                            or python_reason.startswith(java_reason.rstrip() + " ")
-                                            or python_reason.startswith(java_reason + ":")), (python_reason, java_reason)
+        assert java_reason is not None, python_reason
+        assert python_reason == java_reason or python_reason.startswith((java_reason + " ", java_reason + ":")), \
+            (python_reason, java_reason)
 
 
 @pytest.mark.parametrize("raw", CASES, ids=range(len(CASES)))

@@ -27,9 +27,11 @@ def bench_lab(runs: int, idle_seconds: int) -> None:
 @bench.command("aggregate")
 @click.option("--readings", default=1_000_000, show_default=True, type=click.IntRange(min=1000))
 @click.option("--devices", default=100, show_default=True, type=click.IntRange(min=1))
+@click.option("--runs", default=2, show_default=True, type=click.IntRange(min=1),
+              help="Turns of the plain consumer and the SQL job; each keeps its best.")
 @fail_cleanly
-def bench_aggregate(readings: int, devices: int) -> None:
+def bench_aggregate(readings: int, devices: int, runs: int) -> None:
     """Raw consume rate versus the aggregate job's events/s (SQL and DataStream) on one topic."""
     from iotlab.bench import bench_aggregate as run
 
-    run(readings=readings, devices=devices, echo=click.echo)
+    run(readings=readings, devices=devices, runs=runs, echo=click.echo)

@@ -146,8 +146,13 @@ def check_late_tolerant_counts(build: Callable, topic: str = "nb05.live", say: C
                                ) -> CheckResult:
     """Run the learner's job live on the late-firing scenario (``iotlab.jobs.late_firings``) and compare
     what it emits after each reading with what Flink's rules say it must."""
-    from iotlab.jobs.late_firings import (ALLOWED_LATENESS_MINUTES, OUT_OF_ORDERNESS_MINUTES, SCENARIO, run_live,
-                                          scenario_results)
+    from iotlab.jobs.late_firings import (
+        ALLOWED_LATENESS_MINUTES,
+        OUT_OF_ORDERNESS_MINUTES,
+        SCENARIO,
+        run_live,
+        scenario_results,
+    )
 
     name = "late_tolerant_counts"
     try:

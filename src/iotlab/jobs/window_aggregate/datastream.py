@@ -131,11 +131,11 @@ def build_graph(raw: DataStream, topic: str, allowed_lateness_minutes: int = 0) 
 
 
 def run(topic: str, out_of_orderness_minutes: int = OUT_OF_ORDERNESS_MINUTES, allowed_lateness_minutes: int = 0,
-        settings: Optional[Settings] = None) -> float:
+        settings: Optional[Settings] = None, parallelism: int = 1) -> float:
     """Build the job on Kafka and run it bounded (to the topic's current end), in this process's mini cluster."""
     settings = settings or load_settings()
     env = stream_environment(settings=settings)
-    env.set_parallelism(1)
+    env.set_parallelism(parallelism)
     tables = StreamTableEnvironment.create(env)
     for statement in function_statements() + \
             [source_statement(topic, settings, out_of_orderness_minutes=out_of_orderness_minutes)] + \

@@ -20,6 +20,7 @@ from iotlab.core.contract import validate_reading
 from iotlab.core.timestamps import MINUTE_MS, format_epoch_ms, timestamp_ms
 from iotlab.core.windows import OUT_OF_ORDERNESS_MINUTES, WINDOW_MS, OnEventWatermark, window_has_fired, window_start_ms
 
+
 @dataclass
 class ReferenceResult:
     windows: pd.DataFrame  # device_id, window_start, window_end, count, avg/min/max temp, avg humidity

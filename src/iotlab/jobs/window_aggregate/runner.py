@@ -56,19 +56,20 @@ class AggregateSummary:
 
 
 def run_job(topic: str, api: str, out_of_orderness_minutes: int, allowed_lateness_minutes: int,
-            settings: Optional[Settings]) -> float:
-    """Run the job written with ``api`` ("sql" or "datastream") bounded, in this process; its net run time in s."""
+            settings: Optional[Settings], parallelism: int = 1) -> float:
+    """Run the job written with ``api`` ("sql" or "datastream") bounded, in this process, with ``parallelism``
+    subtasks; its net run time in s."""
     if api == "sql":
         if allowed_lateness_minutes:
             raise OptionError("Flink SQL's window table functions (TUMBLE, HOP, ...) have no allowed lateness",
                               "use --api datastream, or leave --allowed-lateness at 0")
         from iotlab.jobs.window_aggregate.sql import run
 
-        return run(topic, out_of_orderness_minutes, settings)
+        return run(topic, out_of_orderness_minutes, settings, parallelism)
     elif api == "datastream":
         from iotlab.jobs.window_aggregate.datastream import run
 
-        return run(topic, out_of_orderness_minutes, allowed_lateness_minutes, settings)
+        return run(topic, out_of_orderness_minutes, allowed_lateness_minutes, settings, parallelism)
     else:
         raise OptionError(f"unknown API {api!r}", f"use one of {', '.join(APIS)}")
 
@@ -82,6 +83,7 @@ def final_windows(emitted: list[dict]) -> list[dict]:
 def aggregate_topic(
     topic: str, out: Path, api: str = "sql", out_of_orderness_minutes: int = OUT_OF_ORDERNESS_MINUTES,
     allowed_lateness_minutes: int = 0, settings: Optional[Settings] = None, say: Callable[[str], None] = print,
+    parallelism: int = 1,
 ) -> AggregateSummary:
     """Run the job on ``topic`` and write the windows to ``out``, sorted by window start then device."""
     settings = settings or load_settings()
@@ -91,7 +93,7 @@ def aggregate_topic(
     for name in (outputs.windows, outputs.dead_letter, outputs.late):
         recreate_topic(name, partitions=3, settings=settings)
     say(f"Running the {api} job on {readings_in} readings of {topic} (bounded: up to its current end) ...")
-    run_job(topic, api, out_of_orderness_minutes, allowed_lateness_minutes, settings)
+    run_job(topic, api, out_of_orderness_minutes, allowed_lateness_minutes, settings, parallelism)
     # windows are keyed by device: one device's results keep their order in the windows topic
     windows = final_windows([json.loads(m.value) for m in read_topic(outputs.windows, settings)])
     with out.open("w") as file:

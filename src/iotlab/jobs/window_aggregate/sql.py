@@ -6,7 +6,8 @@ job starts (``iotlab aggregate``) or for as long as the job runs.
 
 - **Event time and watermarks, as Flink does them.** The source table derives ``event_time`` from each
   record's ``timestamp`` (RFC 3339: ``Z`` or a numeric offset, converted to UTC, with or without a fraction;
-  ``READING_TIME``, a Java function) and declares ``WATERMARK FOR event_time AS event_time - INTERVAL 'B' MINUTE``: bounded out-of-orderness B.
+  ``READING_TIME``, a Java function) and declares
+  ``WATERMARK FOR event_time AS event_time - INTERVAL 'B' MINUTE``: bounded out-of-orderness B.
   The watermark belongs to the source (one per Kafka partition, the minimum over them downstream), never to
   a device. ``'scan.watermark.emit.strategy' = 'on-event'`` emits it after every record instead of every
   200 ms, so on a one-partition topic the same input always gives the same watermarks, hence the same
@@ -40,7 +41,7 @@ from iotlab.core.topics import (
     DLQ_SOURCE_TOPIC,
     OutputTopics,
 )
-from iotlab.core.windows import OUT_OF_ORDERNESS_MINUTES, WINDOW_MINUTES
+from iotlab.core.windows import OUT_OF_ORDERNESS_MINUTES, WINDOW_MINUTES, WINDOW_MS
 from iotlab.flink.environments import table_environment
 from iotlab.flink.functions import function_statements
 from iotlab.flink.tables import RAW_SOURCE_TABLE, json_sink_statement, kafka_options, set_aside_sink_statement
@@ -112,17 +113,17 @@ def graph_statements(topic: str) -> list[str]:
         # ---- parse and validate: once per record, in Java (iotlab.flink.functions)
         f"""CREATE TEMPORARY VIEW parsed AS
 SELECT `record_key`, `raw`, `partition`, `offset`, event_time,
-  r.device_id AS device_id, r.temperature AS temperature, r.humidity AS humidity, r.reason AS reason
+  r.device_id AS device_id, r.temperature AS temperature, r.humidity AS humidity, r.event_ms AS event_ms,
+  r.reason AS reason
 FROM (SELECT *, PARSE_READING(`raw`) AS r FROM {RAW_SOURCE_TABLE})""",
         # ---- on time or late: has the reading's window already fired when the reading arrives?
         f"""CREATE TEMPORARY VIEW marked AS
 SELECT `record_key`, `raw`, device_id, event_time, temperature, humidity,
   CURRENT_WATERMARK(event_time) AS watermark_on_arrival,
-  -- the window's last millisecond is not after the watermark: the window has fired
-  COALESCE(TIMESTAMPADD(MINUTE, MINUTE(utc_time) / {WINDOW_MINUTES} * {WINDOW_MINUTES} + {WINDOW_MINUTES},
-                        FLOOR(utc_time TO HOUR)) - INTERVAL '0.001' SECOND
-             <= CAST(CURRENT_WATERMARK(event_time) AS TIMESTAMP(3)), FALSE) AS is_late
-FROM (SELECT *, CAST(event_time AS TIMESTAMP(3)) AS utc_time FROM parsed WHERE reason IS NULL)""",
+  -- the last millisecond of the reading's window is not after the watermark: the window has fired
+  COALESCE(TO_TIMESTAMP_LTZ(window_start_ms + {WINDOW_MS} - 1, 3) <= CURRENT_WATERMARK(event_time), FALSE) AS is_late
+FROM (SELECT *, event_ms - MOD(MOD(event_ms, {WINDOW_MS}) + {WINDOW_MS}, {WINDOW_MS}) AS window_start_ms
+      FROM parsed WHERE reason IS NULL)""",
         f"""CREATE TEMPORARY VIEW window_rows AS
 SELECT device_id AS device_key, device_id, DATE_FORMAT(window_start, {ISO}) AS window_start,
        DATE_FORMAT(window_end, {ISO}) AS window_end, COUNT(*) AS `count`, AVG(temperature) AS avg_temp,
@@ -171,14 +172,16 @@ FAST_AGGREGATION = {
 
 
 def run(topic: str, out_of_orderness_minutes: int = OUT_OF_ORDERNESS_MINUTES,
-        settings: Optional[Settings] = None) -> float:
-    """Run the job bounded (to the topic's current end), in this process's mini cluster.
+        settings: Optional[Settings] = None, parallelism: int = 1) -> float:
+    """Run the job bounded (to the topic's current end), in this process's mini cluster, with ``parallelism``
+    subtasks per operator (each source subtask reads some of the topic's partitions).
 
     Returns the job's net run time in seconds (as the cluster measured it: without planning the SQL and
     starting the mini cluster)."""
     env = table_environment(batch=False, settings=settings)
     for key, value in FAST_AGGREGATION.items():
         env.get_config().set(key, value)
+    env.get_config().set("parallelism.default", str(parallelism))
     statement_set = env.create_statement_set()
     for statement in statements(topic, out_of_orderness_minutes, settings):
         if statement.startswith("INSERT"):

@@ -10,6 +10,6 @@ import org.apache.flink.table.functions.ScalarFunction;
 public class ReadingTime extends ScalarFunction {
 
     public Long eval(byte[] raw) {
-        return ReadingContract.check(raw).eventMs;
+        return ReadingContract.checkOnce(raw).eventMs;
     }
 }

@@ -26,8 +26,13 @@ up: setup
 
 lab: up jupyter
 
+# JupyterLab refuses to start as root unless told to (containers, cloud boxes, CI): tell it, and say so.
+ALLOW_ROOT := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
+
 jupyter: setup
-	$(BIN)/jupyter lab --ip=127.0.0.1 --port=8888 notebooks/00_welcome_and_lab_check.ipynb
+	@[ -z "$(ALLOW_ROOT)" ] || echo "Running as root: starting JupyterLab with --allow-root."
+	@echo "JupyterLab: open the http://127.0.0.1:8888/lab?token=... address it prints when it is ready (Ctrl-C stops it)."
+	$(BIN)/jupyter lab --ip=127.0.0.1 --port=8888 $(ALLOW_ROOT) notebooks/00_welcome_and_lab_check.ipynb
 
 test: setup
 	$(BIN)/lint-imports --no-cache

@@ -47,12 +47,14 @@ def assert_windows_equal(actual: list[dict], expected) -> None:
             assert math.isclose(got[field], want[field], rel_tol=0, abs_tol=1e-9), (got, field)
 
 
-def test_anomaly_day_matches_pandas_and_accounts_for_every_reading(lab_settings, tmp_path):
+@pytest.mark.parametrize("parallelism", ["1", "2"])
+def test_anomaly_day_matches_pandas_and_accounts_for_every_reading(lab_settings, tmp_path, parallelism):
     """SQL, one partition: one source split, one arrival order, watermarks emitted after every record, so
-    the late readings are the same on every run, and equal to the reference's."""
+    the late readings are the same on every run, and equal to the reference's. At parallelism 2 the second
+    source subtask has no partition to read: it finishes at once and holds no watermark back."""
     lines = read_lines(project_root() / "data" / "anomaly_day.jsonl")
     topic = replayed(lines, tmp_path, partitions=1)
-    windows, output = run_aggregate(topic, "sql", tmp_path)
+    windows, output = run_aggregate(topic, "sql", tmp_path, "--parallelism", parallelism)
     expected = aggregate_lines(lines)
     assert_windows_equal(windows, expected.windows)
 
@@ -111,10 +113,11 @@ def test_a_foreign_out_of_order_stream(lab_settings, tmp_path, api):
 
 def test_several_partitions_give_exact_windows_when_the_bound_exceeds_the_disorder(lab_settings, tmp_path):
     """Three partitions are read interleaved as they come; with a bound larger than any reading's delay no
-    reading can be late, whatever the interleaving, so the windows are exact."""
+    reading can be late, whatever the interleaving (or the subtask that reads a partition), so the windows
+    are exact."""
     lines = read_lines(project_root() / "data" / "anomaly_day.jsonl")
     topic = replayed(lines, tmp_path, partitions=3)
-    windows, output = run_aggregate(topic, "sql", tmp_path, "--out-of-orderness", "60")
+    windows, output = run_aggregate(topic, "sql", tmp_path, "--out-of-orderness", "60", "--parallelism", "2")
     expected = aggregate_lines(lines, out_of_orderness_minutes=60)
     assert not expected.late
     assert_windows_equal(windows, expected.windows)

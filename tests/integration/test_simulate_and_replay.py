@@ -49,6 +49,7 @@ def test_simulate_to_a_topic_accounts_for_every_record_like_the_file(lab_setting
     assert to_topic.exit_code == 0 and to_file.exit_code == 0, to_topic.output + to_file.output
     lines = read_lines(tmp_path / "s.jsonl")
     assert f"sent {len(lines)}, failed 0, of {len(lines)}" in to_topic.output
+    assert f"wrote {len(lines)} records to {tmp_path / 's.jsonl'}" in to_file.output and "sent" not in to_file.output
     assert "per partition: 0: " in to_topic.output
     messages = read_topic(topic)
     assert sorted(m.value for m in messages) == sorted(lines)

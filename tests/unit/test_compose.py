@@ -56,6 +56,14 @@ def test_flink_image_build_gets_versions_from_versions_env():
     assert 'apache-flink==${FLINK_VERSION}' in dockerfile and "flink-python" in dockerfile
 
 
+def test_flink_image_compiles_the_sql_functions_with_a_jdk():
+    """The base image has only a JRE; the SQL jobs need the course's Java functions (iotlab.flink.functions)."""
+    dockerfile = (lab_env_dir() / "docker" / "flink" / "Dockerfile").read_text()
+    install = dockerfile.index("openjdk-17-jdk-headless")
+    compile_ = dockerfile.index("from iotlab.flink.functions import functions_jar")
+    assert dockerfile.index("pip install") < compile_ and install < compile_
+
+
 @pytest.mark.parametrize("service,port", [("kafka", 9092), ("cassandra", 9042), ("flink-jobmanager", 8081),
                                           ("grafana", 3000)])
 def test_ports_match_the_native_lab_and_bind_loopback_only(service, port):

@@ -80,9 +80,10 @@ def simulate(devices, rate, duration, interval, seed, start, fast, anomaly_rate,
     if out is not None:
         labels = labels or out.with_name(out.name.removesuffix(".jsonl") + ".labels.jsonl")
         summary = simulate_to_file(config, out, labels, rate=pace, progress=not no_progress)
-        click.echo(f"wrote {out} and its labels {labels}")
-    else:
-        summary = simulate_to_topic(config, topic, labels, rate=pace, progress=not no_progress)
+        click.echo(f"wrote {summary.delivered} records to {out} in {summary.seconds:.1f} s, "
+                   f"and their labels to {labels}")
+        return
+    summary = simulate_to_topic(config, topic, labels, rate=pace, progress=not no_progress)
     _print_summary(summary, "record")
     if summary.failed:
         sys.exit(1)

@@ -135,6 +135,8 @@ def send_records(
             kafka_producer.poll(0)
             pacer.wait()
         remaining = kafka_producer.flush(60)
+        bar.total = summary.attempted  # ``total`` may have been an estimate (the simulator's)
+        bar.refresh()
     for _ in range(remaining):
         summary.failures.append((0, "not delivered within 60 s of the end (is the broker up?)"))
     summary.failures.sort()

@@ -38,6 +38,13 @@ def _java_check() -> Check:
     return Check("Java 17", ok, str(major) if major else "not found", fix)
 
 
+def _javac_check() -> Check:
+    """The JDK's compiler: the SQL jobs' Java functions are compiled on first use (iotlab.flink.functions)."""
+    path = shutil.which("javac")
+    fix = "" if path else "install a JDK 17, not only a JRE (apt install openjdk-17-jdk-headless)"
+    return Check("javac (JDK)", path is not None, path or "not found", fix)
+
+
 def _maven_check() -> Check:
     path = shutil.which("mvn")
     return Check("Maven", path is not None, path or "not found", "" if path else "install Maven (apt install maven)")
@@ -97,7 +104,7 @@ def _service_checks() -> list[Check]:
 
 def run_checks() -> list[Check]:
     """Every check, machine first, then services."""
-    machine = [_python_check(), _java_check(), _maven_check(), _pyflink_check(), _connector_check(), _ports_check()]
+    machine = [_python_check(), _java_check(), _javac_check(), _maven_check(), _pyflink_check(), _connector_check(), _ports_check()]
     return machine + _service_checks()
 
 

@@ -23,7 +23,8 @@ from iotlab.sim.sensors import SensorSimulator, SimulationConfig
 
 
 def expected_records(config: SimulationConfig) -> int:
-    """About how many records the run emits (for the progress bar)."""
+    """About how many records the run emits (for the progress bar): one per device and tick. Offline
+    devices send fewer, duplicates add some; the bars end at the count actually written or sent."""
     if config.count is not None:
         return config.count
     ticks = int(-(-config.duration_s // config.interval_s))  # ceiling division
@@ -54,6 +55,8 @@ def simulate_to_file(
             summary.delivered += 1
             bar.update(1)
             pacer.wait()
+        bar.total = bar.n  # the estimate made way for the real count
+        bar.refresh()
     if labels_path is not None:
         write_labels(simulator, labels_path)
     summary.seconds = time.monotonic() - started

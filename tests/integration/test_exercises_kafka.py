@@ -169,6 +169,16 @@ def test_hot_devices_sql_check_fails_wrong_answers(lab_settings, wrong):
     assert not result.passed and not result.skipped
 
 
+def test_hot_devices_sql_check_tells_above_from_at_least(lab_settings):
+    """The same rows at 25 and 27.5 degrees; only the threshold equal to a device's hottest reading differs."""
+    def at_least(table, threshold):
+        return nb04.hot_devices_sql(table, threshold).replace("MAX(temperature) >", "MAX(temperature) >=")
+
+    result = nb04.check_hot_devices_sql(at_least)
+    assert not result.passed and not result.skipped
+    assert "equal to the threshold, which is not above it" in result.message, result.message
+
+
 def test_hot_devices_sql_check_passes_the_reference_and_skips_a_stub(lab_settings):
     assert nb04.check_hot_devices_sql(nb04.hot_devices_sql).passed
     assert nb04.check_hot_devices_sql(stub).skipped

@@ -86,7 +86,38 @@ def no_range_checks(raw):
     return None if reason == "impossible_value" else reason
 
 
-@pytest.mark.parametrize("wrong", [accepts_booleans, only_checks_json, crashes_on_non_utf8, no_range_checks])
+def values_before_types(raw):
+    """Checks humidity's range before temperature's type: humidity 130 with temperature as text says
+    impossible_value, where the contract says wrong_type."""
+    record = json.loads(raw) if nb03.validate_reading(raw) not in ("invalid_json", "missing_field") else None
+    if isinstance(record, dict) and isinstance(record.get("humidity"), (int, float)) and record["humidity"] > 100:
+        return "impossible_value"
+    return nb03.validate_reading(raw)
+
+
+def pattern_only_timestamps(raw):
+    """Only the shape of the timestamp, as the course's first version did: February 30 passes."""
+    import re
+
+    reason = nb03.validate_reading(raw)
+    if reason == "impossible_value":
+        record = json.loads(raw)
+        shape = re.match(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$", record["timestamp"])
+        if shape and record["device_id"] and 0 <= record["humidity"] <= 100 and -60 <= record["temperature"] <= 85:
+            return None
+    return reason
+
+
+def z_only_timestamps(raw):
+    """Refuses an offset instead of Z (what the course's first contract did)."""
+    reason = nb03.validate_reading(raw)
+    if reason is None and not json.loads(raw)["timestamp"].endswith("Z"):
+        return "impossible_value"
+    return reason
+
+
+@pytest.mark.parametrize("wrong", [accepts_booleans, only_checks_json, crashes_on_non_utf8, no_range_checks,
+                                   values_before_types, pattern_only_timestamps, z_only_timestamps])
 def test_validate_reading_wrong_answers_fail(wrong):
     result = nb03.check_validate_reading(wrong)
     assert not result.passed and not result.skipped

@@ -8,6 +8,7 @@ are what the dead-letter topic carries.
 from __future__ import annotations
 
 import json
+import re
 from typing import Optional
 
 from jsonschema import Draft202012Validator
@@ -31,25 +32,48 @@ READING_SCHEMA: dict = {
 _VALIDATOR = Draft202012Validator(READING_SCHEMA)
 
 
+# When a record has several faults, the reason reported is the first in this order: the category
+# (missing before wrong type before impossible value), then the field, in the contract's order.
+CATEGORIES = ("missing_field", "wrong_type", "impossible_value")
+FIELD_ORDER = tuple(READING_SCHEMA["required"])
+
+
 def validate_reading(raw: bytes) -> tuple[Optional[dict], Optional[str]]:
-    """``(reading, None)`` for a valid record, ``(None, reason)`` otherwise."""
+    """``(reading, None)`` for a valid reading, ``(None, reason)`` otherwise.
+
+    A reason is ``category: field details``. Not JSON comes first (``invalid_json``), then a record that is not
+    an object (``wrong_type: record``); among several faults of a record, missing fields before wrong types
+    before impossible values, and within a category the field that comes first in the contract
+    (device_id, timestamp, temperature, humidity, status).
+    """
     try:
         document = json.loads(raw)
     except UnicodeDecodeError:
         return None, "invalid_json: not UTF-8"
     except ValueError as error:
         return None, f"invalid_json: {error.msg}"
-    errors = sorted(_VALIDATOR.iter_errors(document), key=lambda e: (list(e.path), e.validator))
-    if errors:
-        error = errors[0]
-        field = ".".join(str(part) for part in error.path) or "record"
-        if error.validator == "required":
-            return None, f"missing_field: {error.message.split(chr(39))[1]}"
-        if error.validator == "type":
-            return None, f"wrong_type: {field} {error.message}"
-        return None, f"impossible_value: {field} {error.message}"
-    try:
-        parse_timestamp(document["timestamp"])
-    except ValueError:
-        return None, f"impossible_value: timestamp {document['timestamp']!r} is not a real time"
+    if not isinstance(document, dict):
+        return None, "wrong_type: record is not a JSON object"
+    problems = [_problem(error) for error in _VALIDATOR.iter_errors(document)]
+    stamp = document.get("timestamp")
+    if isinstance(stamp, str) and _TIMESTAMP_SHAPE.match(stamp):
+        try:
+            parse_timestamp(stamp)
+        except ValueError:
+            problems.append((2, FIELD_ORDER.index("timestamp"), f"impossible_value: timestamp {stamp!r} is not a real time"))
+    if problems:
+        return None, min(problems)[2]
     return document, None
+
+
+_TIMESTAMP_SHAPE = re.compile(TIMESTAMP_PATTERN)
+
+
+def _problem(error) -> tuple[int, int, str]:
+    """(category rank, field rank, reason) of one JSON Schema error."""
+    if error.validator == "required":
+        field = error.message.split(chr(39))[1]
+        return 0, FIELD_ORDER.index(field), f"missing_field: {field}"
+    field = str(error.path[0])
+    category = 1 if error.validator == "type" else 2
+    return category, FIELD_ORDER.index(field), f"{CATEGORIES[category]}: {field} {error.message}"

@@ -117,14 +117,23 @@ VALIDATE_CASES = [
     ("no device_id", (_raw(device_id=...),)),
     ("temperature of 500 degrees", (_raw(temperature=500),)),
     ("null status", (_raw(status=None),)),
+    ("an offset instead of Z", (_raw(timestamp="2025-11-05T13:00:00+01:00"),)),
+    ("February 30", (_raw(timestamp="2025-02-30T12:00:00Z"),)),
+    ("hour 24", (_raw(timestamp="2025-11-05T24:00:00Z"),)),
+    ("an empty device_id", (_raw(device_id=""),)),
+    ("no status and humidity as text: missing_field wins", (_raw(status=..., humidity="x"),)),
+    ("humidity 130 and temperature as text: wrong_type wins", (_raw(humidity=130.0, temperature="hot"),)),
+    ("February 30 and temperature 500: both impossible", (_raw(timestamp="2025-02-30T12:00:00Z", temperature=500),)),
+    ("a list of readings: not an object, whatever it holds", (b'[{"device_id": 1}]',)),
 ]
 
 
 def check_validate_reading(function: Callable[[bytes], Optional[str]]) -> CheckResult:
     return check_cases(
         "validate_reading", function, validate_reading, VALIDATE_CASES,
-        hint="json.loads inside try/except -> invalid_json; an object with all five fields -> else missing_field; "
-             "numbers must be int/float but not bool -> else wrong_type; humidity 0..100, temperature -60..85, "
-             "timestamp like 2025-11-05T12:00:00Z -> else impossible_value",
+        hint="check in this order, the first that applies wins: json.loads inside try/except -> invalid_json; "
+             "not a dict -> wrong_type; a field missing -> missing_field; a field of the wrong type (numbers are "
+             "int/float but not bool) -> wrong_type; empty device_id, humidity outside 0..100, temperature "
+             "outside -60..85, a timestamp parse_timestamp refuses -> impossible_value",
         probe_args=(_raw(),),
     )

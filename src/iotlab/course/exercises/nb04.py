@@ -15,7 +15,7 @@ from iotlab.course.checks import CheckResult, close, failed, is_skipped, passed,
 from iotlab.flink.records import parse_reading
 from iotlab.sim.sensors import generate_readings, to_json_bytes
 
-# ----------------------------------------------------------------------------- 04.1 parse_reading
+# ----------------------------------------------------------------------------- 04.2 parse_reading
 
 
 def _outcome(function: Callable, raw: bytes):
@@ -48,7 +48,7 @@ PARSE_CASES = [
 
 
 def check_parse_reading(function: Callable[[bytes], Row]) -> CheckResult:
-    """Check 04.1: typed fields (str, int milliseconds, float, float) or ValueError with the reason category."""
+    """Check 04.2: typed fields (str, int milliseconds, float, float) or ValueError with the reason category."""
     name = "parse_reading"
     if is_skipped(function, (PARSE_CASES[0][1],)):
         return skipped(name)
@@ -67,13 +67,13 @@ def check_parse_reading(function: Callable[[bytes], Row]) -> CheckResult:
     return passed(name, f"all {len(PARSE_CASES)} cases correct")
 
 
-# ----------------------------------------------------------------------------- 04.2 a SQL query
+# ----------------------------------------------------------------------------- 04.1 a SQL query
 
 HOT_DEVICES_EXPECTED_COLUMNS = ["device_id", "readings", "max_temp"]
 
 
 def hot_devices_sql(table: str, threshold: float) -> str:
-    """Reference for 04.2: devices whose hottest reading is above ``threshold``, hottest first."""
+    """Reference for 04.1: devices whose hottest reading is above ``threshold``, hottest first."""
     return f"""
 SELECT device_id, COUNT(*) AS readings, MAX(temperature) AS max_temp
 FROM {table}
@@ -90,7 +90,8 @@ def _pandas_hot_devices(readings: list[dict], threshold: float) -> pd.DataFrame:
 
 
 def check_hot_devices_sql(function: Callable[[str, float], str]) -> CheckResult:
-    """Check 04.2: run the learner's query with Flink on a fresh topic and compare with pandas."""
+    """Check 04.1: run the learner's query with Flink on a fresh topic and compare with pandas, at two
+    thresholds and at one equal to a device's hottest reading (``>``, not ``>=``)."""
     from iotlab.flink.environments import table_environment
     from iotlab.flink.tables import readings_source_ddl
     from iotlab.kafka import producer, recreate_topic
@@ -107,7 +108,9 @@ def check_hot_devices_sql(function: Callable[[str, float], str]) -> CheckResult:
     writer.flush(30)
     env = table_environment(batch=True)
     env.execute_sql(readings_source_ddl("check_readings", topic, bounded=True))
-    for threshold in (25.0, 27.5):
+    maxima = _pandas_hot_devices(readings, float("-inf")).max_temp  # every device's hottest reading
+    boundary = maxima.iloc[len(maxima) // 2]  # a device's hottest reading: `>` leaves that device out, `>=` not
+    for threshold in (25.0, 27.5, float(boundary)):
         try:
             actual = env.sql_query(function("check_readings", threshold)).to_pandas()
         except Exception as error:
@@ -117,11 +120,30 @@ def check_hot_devices_sql(function: Callable[[str, float], str]) -> CheckResult:
         if list(actual.columns) != HOT_DEVICES_EXPECTED_COLUMNS:
             return failed(name, f"columns are {list(actual.columns)}, expected {HOT_DEVICES_EXPECTED_COLUMNS}. "
                                 "Hint: name them with AS")
-        if actual.to_dict("records") != expected.to_dict("records"):
-            return failed(name, f"threshold {threshold}: got {len(actual)} rows, expected {len(expected)} "
-                                "(or another order). Hint: GROUP BY device_id, HAVING MAX(temperature) > threshold, "
-                                "ORDER BY max_temp DESC")
-    return passed(name, "the query gives what pandas gives, for two thresholds")
+        difference = _difference(actual, expected, threshold)
+        if difference:
+            return failed(name, f"threshold {threshold}: {difference}. Hint: GROUP BY device_id, "
+                                "HAVING MAX(temperature) > threshold, ORDER BY max_temp DESC")
+    return passed(name, "the query gives what pandas gives, for three thresholds (one on a device's maximum)")
+
+
+def _difference(actual: pd.DataFrame, expected: pd.DataFrame, threshold: float) -> str:
+    """What differs between two results, in words ("" when nothing does)."""
+    got, want = actual.to_dict("records"), expected.to_dict("records")
+    got_devices, want_devices = [row["device_id"] for row in got], [row["device_id"] for row in want]
+    extra = [device for device in got_devices if device not in want_devices]
+    missing = [device for device in want_devices if device not in got_devices]
+    if extra or missing:
+        at_threshold = [row["device_id"] for row in got if row["device_id"] in extra and row["max_temp"] == threshold]
+        note = (f" ({', '.join(at_threshold)}: hottest reading equal to the threshold, which is not above it)"
+                if at_threshold else "")
+        return f"devices not expected: {extra or 'none'}{note}; devices missing: {missing or 'none'}"
+    if got_devices != want_devices:
+        return f"the right devices in another order: got {got_devices}, expected {want_devices} (hottest first)"
+    for got_row, want_row in zip(got, want):
+        if got_row != want_row:
+            return f"{got_row['device_id']}: got {got_row}, expected {want_row}"
+    return ""
 
 
 # ----------------------------------------------------------------------------- 04.3 the REST API

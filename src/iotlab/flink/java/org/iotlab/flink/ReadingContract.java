@@ -20,10 +20,10 @@ import org.apache.flink.shaded.jackson2.com.fasterxml.jackson.core.JsonToken;
  * and the planner evaluates them again for every reference (there is no common-subexpression elimination
  * in Flink's code generation). Here a record is parsed once, with the Jackson that ships inside Flink.
  *
- * <p>The rules and their order are the Python validator's: not JSON, not an object, the first missing field
- * (device_id, timestamp, temperature, humidity, status), then the fields alphabetically, type before value,
- * and last whether the timestamp is a real time. Reasons are the short forms the SQL job has always written
- * ("missing_field: timestamp", "impossible_value: humidity"...).
+ * <p>The rules and their order are the Python validator's: not JSON, not an object; then, among several
+ * faults, missing fields before wrong types before impossible values, and within each the field that comes
+ * first in the contract (device_id, timestamp, temperature, humidity, status). Reasons are short forms of the
+ * Python validator's ("missing_field: timestamp", "impossible_value: humidity"...).
  */
 public final class ReadingContract {
 
@@ -149,34 +149,39 @@ public final class ReadingContract {
         }
         Field deviceId = fields[0], timestamp = fields[1], temperature = fields[2], humidity = fields[3],
                 status = fields[4];
+        // wrong types, in the contract's field order
         if (!deviceId.isString()) {
             return "wrong_type: device_id";
-        }
-        result.deviceId = deviceId.text;
-        if (result.deviceId.isEmpty()) {
-            return "impossible_value: device_id";
-        }
-        if (!humidity.isNumber()) {
-            return "wrong_type: humidity";
-        }
-        result.humidity = humidity.number;
-        if (result.humidity < 0 || result.humidity > 100) {
-            return "impossible_value: humidity";
-        }
-        if (!status.isString()) {
-            return "wrong_type: status";
-        }
-        if (!temperature.isNumber()) {
-            return "wrong_type: temperature";
-        }
-        result.temperature = temperature.number;
-        if (result.temperature < -60 || result.temperature > 85) {
-            return "impossible_value: temperature";
         }
         if (!timestamp.isString()) {
             return "wrong_type: timestamp";
         }
-        return result.eventMs == null ? "impossible_value: timestamp" : null;
+        if (!temperature.isNumber()) {
+            return "wrong_type: temperature";
+        }
+        if (!humidity.isNumber()) {
+            return "wrong_type: humidity";
+        }
+        if (!status.isString()) {
+            return "wrong_type: status";
+        }
+        result.deviceId = deviceId.text;
+        result.temperature = temperature.number;
+        result.humidity = humidity.number;
+        // impossible values, in the same order
+        if (result.deviceId.isEmpty()) {
+            return "impossible_value: device_id";
+        }
+        if (result.eventMs == null) {
+            return "impossible_value: timestamp";
+        }
+        if (result.temperature < -60 || result.temperature > 85) {
+            return "impossible_value: temperature";
+        }
+        if (result.humidity < 0 || result.humidity > 100) {
+            return "impossible_value: humidity";
+        }
+        return null;
     }
 
     /**

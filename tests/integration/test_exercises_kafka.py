@@ -33,10 +33,26 @@ def counts_sent_not_delivered(producer, topic, readings):
     return {0: len(readings)}
 
 
-@pytest.mark.parametrize("wrong", [forgets_to_flush, no_keys, counts_sent_not_delivered])
+def ignores_failed_deliveries(producer, topic, readings):
+    delivered = {}
+
+    def on_delivery(error, message):
+        if error is None:
+            delivered[message.partition()] = delivered.get(message.partition(), 0) + 1
+
+    for reading in readings:
+        producer.produce(topic, key=reading["device_id"].encode(), value=nb01.serialize_reading(reading),
+                         on_delivery=on_delivery)
+    producer.flush(30)
+    return delivered
+
+
+@pytest.mark.parametrize("wrong", [forgets_to_flush, no_keys, counts_sent_not_delivered, ignores_failed_deliveries])
 def test_produce_readings_check_fails_wrong_answers(lab_settings, wrong):
     result = nb01.check_produce_readings(wrong)
     assert not result.passed and not result.skipped
+    if wrong is ignores_failed_deliveries:
+        assert "refused one delivery" in result.message
 
 
 def test_produce_readings_check_passes_the_reference_and_skips_a_stub(lab_settings):
@@ -119,8 +135,26 @@ def committed_offsets_instead_of_lag(topic, group):
     return {p: 25 - lag for p, lag in nb02.consumer_lag(topic, group).items()}
 
 
+def uncommitted_counts_from_zero(topic, group):
+    """high - max(committed, 0): right while no record was ever deleted."""
+    from confluent_kafka import TopicPartition
+
+    from iotlab.kafka import consumer
+
+    client = consumer(group, {"enable.auto.commit": False})
+    try:
+        partitions = client.list_topics(topic, timeout=10).topics[topic].partitions
+        lag = {}
+        for position in client.committed([TopicPartition(topic, p) for p in partitions], timeout=10):
+            _, high = client.get_watermark_offsets(TopicPartition(topic, position.partition), timeout=10)
+            lag[position.partition] = high - max(position.offset, 0)
+        return lag
+    finally:
+        client.close()
+
+
 @pytest.mark.parametrize("wrong", [lag_from_zero_always, lag_without_uncommitted_partitions,
-                                   committed_offsets_instead_of_lag])
+                                   committed_offsets_instead_of_lag, uncommitted_counts_from_zero])
 def test_consumer_lag_check_fails_wrong_answers(lab_settings, wrong):
     assert not nb02.check_consumer_lag(wrong).passed
 

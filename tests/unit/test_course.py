@@ -10,10 +10,12 @@ from iotlab.core import CourseBuildError, project_root
 from iotlab.course.builder import build_all, learner_notebook, strip_solutions
 
 
-def test_solution_region_becomes_an_indented_stub():
-    source = "def f(x):\n    ### BEGIN SOLUTION\n    return x * 2\n    ### END SOLUTION\nprint('after')"
-    assert strip_solutions(source) == (
-        "def f(x):\n    # YOUR CODE HERE\n    raise NotImplementedError()\nprint('after')"
+def test_solution_region_becomes_an_indented_skeleton_naming_the_exercise():
+    source = ("def f(x):\n    ### BEGIN SOLUTION\n    # Step 1: double it\n    y = x * 2\n    # a remark\n"
+              "    # Step 2: return it\n    return y\n    ### END SOLUTION\nprint('after')")
+    assert strip_solutions(source, "Exercise 01.2 — double") == (
+        "def f(x):\n    # Step 1: double it\n    # Step 2: return it\n"
+        "    raise NotImplementedError('Exercise 01.2 — double: replace this line with your code')\nprint('after')"
     )
 
 
@@ -42,8 +44,18 @@ def test_learner_notebook_has_no_outputs_and_no_solution():
     notebook = learner_notebook(new_notebook(cells=[new_markdown_cell("# Title"), cell]))
     code = notebook.cells[1]
     assert code.outputs == [] and code.execution_count is None
-    assert "secret" not in code.source and "raise NotImplementedError()" in code.source
+    assert "secret" not in code.source and "raise NotImplementedError(" in code.source
     assert notebook.cells[0].source == "# Title"
+
+
+def test_every_skeleton_names_its_exercise():
+    heading = new_markdown_cell("## 2. Windows\n\n### Exercise 05.2 — sliding windows\n\nWrite it.")
+    cell = new_code_cell("def g():\n    ### BEGIN SOLUTION\n    return 1\n    ### END SOLUTION")
+    notebook = learner_notebook(new_notebook(cells=[heading, cell]))
+    assert "NotImplementedError('Exercise 05.2 — sliding windows: replace this line" in notebook.cells[1].source
+    other_heading = new_markdown_cell("## 2. Serialising readings — exercise 01.1\n\nWrite it.")
+    notebook = learner_notebook(new_notebook(cells=[other_heading, cell]))
+    assert "NotImplementedError('Exercise 01.1: replace this line" in notebook.cells[1].source
 
 
 def test_check_reports_a_stale_learner_notebook_and_build_fixes_it(tmp_path):

@@ -69,5 +69,15 @@ def test_a_skipped_exercise_is_reported_and_falls_back_to_the_reference(capsys):
     assert "reference" in capsys.readouterr().out
 
 
-def test_an_implemented_exercise_is_kept_even_if_wrong():
+def test_an_implemented_exercise_is_kept_without_a_check_result():
     assert solution_or_reference(sums_instead_of_averages, reference) is sums_instead_of_averages
+
+
+def test_a_wrong_answer_falls_back_to_the_reference_and_says_so(capsys):
+    result = check(sums_instead_of_averages)
+    capsys.readouterr()
+    assert solution_or_reference(sums_instead_of_averages, reference, result=result) is reference
+    output = capsys.readouterr().out.strip()
+    assert output.count("\n") == 0 and "did not pass its check" in output and "nb00." in output
+    passing = check(reference)
+    assert solution_or_reference(reference, reference, result=passing) is reference

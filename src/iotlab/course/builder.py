@@ -1,8 +1,9 @@
 """Course tooling: write the learner notebooks in ``notebooks/`` from ``solutions/``.
 
 ``solutions/`` is the single source of truth (nbgrader's conventions):
-- code between ``### BEGIN SOLUTION`` and ``### END SOLUTION`` becomes a stub that raises
-  ``NotImplementedError`` (indented like the marker);
+- code between ``### BEGIN SOLUTION`` and ``### END SOLUTION`` becomes a skeleton: the solution's
+  ``# Step ...`` comments (the steps, without the code), then ``raise NotImplementedError("Exercise NN.N: ...")``
+  naming the exercise of the nearest ``### Exercise NN.N — title`` heading above, indented like the marker;
 - code between ``### BEGIN HIDDEN TESTS`` and ``### END HIDDEN TESTS`` (the solution's asserts) is removed;
 - outputs and execution counts are dropped.
 """
@@ -19,11 +20,19 @@ from iotlab.core.errors import CourseBuildError
 from iotlab.core.paths import project_root
 
 MARKER = re.compile(r"^(\s*)### (BEGIN|END) (SOLUTION|HIDDEN TESTS)\s*$")
-STUB = "# YOUR CODE HERE\nraise NotImplementedError()"
+STEP = re.compile(r"^\s*# Step\b")
+# "### Exercise 03.3 — validate a record", "## 5. Exercise 00.1 — ...", "## 2. Serialising readings — exercise 01.1"
+EXERCISE_HEADING = re.compile(r"^#+ .*?[Ee]xercise (\d\d\.\d+)(?:\s*[—-]+\s*(.+?))?\s*$", re.MULTILINE)
 
 
-def strip_solutions(source: str) -> str:
-    """The learner's version of one code cell's source."""
+def _stub(exercise: Optional[str]) -> str:
+    what = f"{exercise}: replace this line with your code" if exercise else "replace this line with your code"
+    return f"raise NotImplementedError({what!r})"
+
+
+def strip_solutions(source: str, exercise: Optional[str] = None) -> str:
+    """The learner's version of one code cell's source; ``exercise`` ("Exercise 03.3 — validate a record")
+    goes into the skeleton's NotImplementedError."""
     output: list[str] = []
     region: Optional[str] = None
     for line in source.splitlines():
@@ -33,17 +42,19 @@ def strip_solutions(source: str) -> str:
             if edge == "BEGIN":
                 if region is not None:
                     raise CourseBuildError(f"nested '### BEGIN {kind}' inside {region}", "close the outer region first")
-                region = kind
-                if kind == "SOLUTION":
-                    output.extend(indent + stub_line for stub_line in STUB.splitlines())
+                region, stub_indent = kind, indent
             else:
                 if region != kind:
                     raise CourseBuildError(f"'### END {kind}' without a matching BEGIN",
                                            f"add '### BEGIN {kind}' before it")
+                if kind == "SOLUTION":
+                    output.append(stub_indent + _stub(exercise))
                 region = None
             continue
         if region is None:
             output.append(line)
+        elif region == "SOLUTION" and STEP.match(line):
+            output.append(line)  # the steps stay, the code goes
     if region is not None:
         raise CourseBuildError(f"'### BEGIN {region}' is never closed", f"add '### END {region}' after it")
     return "\n".join(output)
@@ -52,10 +63,16 @@ def strip_solutions(source: str) -> str:
 def learner_notebook(solution: nbformat.NotebookNode) -> nbformat.NotebookNode:
     """A copy of the solution notebook with solutions stubbed and outputs dropped."""
     notebook = nbformat.from_dict(solution)
+    exercise: Optional[str] = None
     for cell in notebook.cells:
         cell.pop("id", None)
+        if cell.cell_type == "markdown":
+            headings = EXERCISE_HEADING.findall(cell.source)
+            if headings:
+                number, title = headings[-1]
+                exercise = f"Exercise {number} — {title}" if title else f"Exercise {number}"
         if cell.cell_type == "code":
-            cell.source = strip_solutions(cell.source)
+            cell.source = strip_solutions(cell.source, exercise)
             cell.outputs = []
             cell.execution_count = None
             cell.metadata.pop("execution", None)

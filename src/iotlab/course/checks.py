@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Optional
 
 
 @dataclass
@@ -43,10 +43,17 @@ def is_skipped(function: Callable, probe_args: tuple) -> bool:
     return False
 
 
-def solution_or_reference(function: Callable, reference_function: Callable, probe_args: tuple = ([],)) -> Callable:
-    """The learner's function if it is implemented, else the reference (and say so)."""
+def solution_or_reference(function: Callable, reference_function: Callable, probe_args: tuple = ([],),
+                          result: Optional[CheckResult] = None) -> Callable:
+    """The learner's function if it is implemented (and passed its check, when ``result`` is given), else the
+    reference, saying so in one line: a wrong answer must not break the cells that build on it."""
+    reference = f"{reference_function.__module__.rsplit('.', 1)[-1]}.{reference_function.__name__}"
     if is_skipped(function, probe_args):
-        print(f"Exercise not done yet: later cells use the reference {reference_function.__name__}.")
+        print(f"Exercise {function.__name__} not done yet: the cells below use the reference {reference}.")
+        return reference_function
+    if result is not None and not result.passed:
+        print(f"Exercise {result.name} did not pass its check: the cells below use the reference {reference} "
+              "(fix yours, run its check again, then the cells below).")
         return reference_function
     return function
 

@@ -119,8 +119,33 @@ def check_produce_readings(function: Callable[[Producer, str, list[dict]], dict]
         sent = [serialize_reading(r) for r in readings if r["device_id"] == device]
         if [m.value for m in stored if m.key == device.encode()] != sent:
             return failed(name, f"{device}'s readings are not in order, or not serialised as in 01.1")
+    refused = _refused_delivery_outcome(function, settings)
+    if refused:
+        return failed(name, refused)
     placement = dict(sorted(actual_counts.items()))
-    return passed(name, f"{len(readings)} readings delivered, keyed and in order: {placement}")
+    return passed(name, f"{len(readings)} readings delivered, keyed and in order: {placement}; "
+                        "a refused delivery raised RuntimeError")
+
+
+def _refused_delivery_outcome(function: Callable, settings) -> str:
+    """Make one delivery fail for real, as in section 3: a topic that takes at most 1,000-byte messages and
+    one reading far bigger. The function must raise RuntimeError; "" when it does, else what went wrong."""
+    topic = f"check.nb01.refused.{uuid.uuid4().hex[:8]}"
+    recreate_topic(topic, partitions=1, config={"max.message.bytes": "1000"}, settings=settings)
+    # batch.size at the topic's limit, so the big reading fails alone
+    producer = Producer({**settings.kafka_client_config(), "batch.size": 1000, "linger.ms": 0})
+    readings = list(generate_readings(3, devices=1, seed=7))
+    readings[1] = dict(readings[1], status="X" * 5000)
+    try:
+        returned = function(producer, topic, readings)
+    except RuntimeError:
+        return ""
+    except Exception as error:
+        return (f"when the broker refuses a delivery, it raised {type(error).__name__}: {error}. Hint: collect "
+                "the errors in on_delivery, and raise RuntimeError after flush()")
+    return (f"the broker refused one delivery (a 5 kB reading on a topic that takes 1,000 bytes), but it "
+            f"returned {returned!r}. Hint: an error in on_delivery means a failed delivery: raise RuntimeError "
+            "after flush()")
 
 
 # ----------------------------------------------------------------------------- 01.3 producer_settings

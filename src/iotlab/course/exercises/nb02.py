@@ -10,7 +10,7 @@ from typing import Callable
 from confluent_kafka import TopicPartition
 
 from iotlab.course.checks import CheckResult, check_cases, failed, passed, skipped
-from iotlab.kafka import consumer, producer, recreate_topic
+from iotlab.kafka import admin_client, consumer, producer, recreate_topic
 
 # ----------------------------------------------------------------------------- 02.1 messages_between
 
@@ -153,9 +153,14 @@ def consumer_lag(topic: str, group: str) -> dict[int, int]:
 
 
 def check_consumer_lag(function: Callable[[str, str], dict]) -> CheckResult:
-    """Check 02.4: a group with commits on some partitions, and a group with none."""
+    """Check 02.4: a group with commits on some partitions, and a group with none, on a topic whose
+    partition 2 starts at offset 10 (its first records deleted): an uncommitted partition's lag counts from
+    its low watermark, not from 0."""
     name = "consumer_lag"
     topic = _fill_topic("lag", partitions=3, per_partition=25)
+    admin = admin_client()  # keep the client alive until its future is done
+    for future in admin.delete_records([TopicPartition(topic, 2, 10)]).values():
+        future.result(timeout=10)
     group = f"check-lag-{uuid.uuid4().hex[:8]}"
     committer = consumer(group, {"enable.auto.commit": False})
     committer.commit(offsets=[TopicPartition(topic, 0, 25), TopicPartition(topic, 1, 7)], asynchronous=False)
@@ -175,6 +180,8 @@ def check_consumer_lag(function: Callable[[str, str], dict]) -> CheckResult:
         except Exception as error:
             return failed(name, f"{label}: raised {type(error).__name__}: {error}")
         if actual != expected:
-            return failed(name, f"{label}: expected {expected}, got {actual}. Hint: lag = high watermark - "
-                                "committed offset; with no commit (negative offset) count from the low watermark")
-    return passed(name, "lag is right for a group with commits and for a brand-new group")
+            return failed(name, f"{label}: expected {expected}, got {actual} (partition 2's records before "
+                                "offset 10 are deleted). Hint: lag = high watermark - committed offset; with no "
+                                "commit (negative offset) count from the low watermark, not from 0")
+    return passed(name, "lag is right for a group with commits and for a brand-new group, on a topic whose "
+                        "partition 2 starts at offset 10")

@@ -60,7 +60,8 @@ def validate_reading(raw: bytes) -> tuple[Optional[dict], Optional[str]]:
         try:
             parse_timestamp(stamp)
         except ValueError:
-            problems.append((2, FIELD_ORDER.index("timestamp"), f"impossible_value: timestamp {stamp!r} is not a real time"))
+            reason = f"impossible_value: timestamp {stamp!r} is not a real time"
+            problems.append((2, FIELD_ORDER.index("timestamp"), reason))
     if problems:
         return None, min(problems)[2]
     return document, None

@@ -104,7 +104,8 @@ def _service_checks() -> list[Check]:
 
 def run_checks() -> list[Check]:
     """Every check, machine first, then services."""
-    machine = [_python_check(), _java_check(), _javac_check(), _maven_check(), _pyflink_check(), _connector_check(), _ports_check()]
+    machine = [_python_check(), _java_check(), _javac_check(), _maven_check(), _pyflink_check(), _connector_check(),
+               _ports_check()]
     return machine + _service_checks()
 
 

@@ -14,6 +14,7 @@ from iotlab.flink.records import (
     Validate,
     parse_reading,
 )
+from iotlab.flink.sources import bounded_kafka_source
 from iotlab.flink.tables import (
     RAW_SOURCE_TABLE,
     json_sink_statement,
@@ -25,7 +26,7 @@ from iotlab.flink.tables import (
 
 __all__ = [
     "BYTES", "DEAD_LETTER", "EventTime", "PARSED_READING_TYPE", "RAW_RECORD_TYPE", "RAW_SOURCE_TABLE", "READING_TYPE",
-    "SET_ASIDE_TYPE", "Validate", "flink_configuration", "json_sink_statement", "kafka_options", "parse_reading",
-    "raw_source_statement", "readings_source_ddl", "rest", "set_aside_sink_statement", "stream_environment",
-    "table_environment",
+    "SET_ASIDE_TYPE", "Validate", "bounded_kafka_source", "flink_configuration", "json_sink_statement",
+    "kafka_options", "parse_reading", "raw_source_statement", "readings_source_ddl", "rest", "set_aside_sink_statement",
+    "stream_environment", "table_environment",
 ]

@@ -64,3 +64,17 @@ def read_topic(topic: str, settings: Optional[Settings] = None, timeout_s: float
     finally:
         reader.close()
     return sorted(messages, key=lambda m: (m.partition, m.offset))
+
+
+def poll_until(client, expected: int, timeout_s: float = 30.0) -> list:
+    """Poll ``client`` (a subscribed or assigned Consumer) until ``expected`` messages have arrived or
+    ``timeout_s`` has passed; error events (such as reaching a partition's end) are skipped.
+
+    For lessons that consume by hand: a bare ``poll`` loop either stops at the first empty poll (too early,
+    while the group is still being assigned its partitions) or never stops."""
+    received, deadline = [], time.monotonic() + timeout_s
+    while len(received) < expected and time.monotonic() < deadline:
+        message = client.poll(0.5)
+        if message is not None and not message.error():
+            received.append(message)
+    return received

@@ -17,16 +17,16 @@ import time
 from typing import Callable, Optional
 
 from pyflink.common import Row, Types, WatermarkStrategy
-from pyflink.common.serialization import SimpleStringSchema
 from pyflink.common.watermark_strategy import TimestampAssigner
 from pyflink.datastream import DataStream, OutputTag
-from pyflink.datastream.connectors.kafka import KafkaOffsetsInitializer, KafkaSource, KafkaTopicPartition
+from pyflink.datastream.connectors.kafka import KafkaOffsetsInitializer, KafkaTopicPartition
 from pyflink.datastream.functions import ProcessWindowFunction
 
 from iotlab.core.errors import ServiceTimeout
 from iotlab.core.settings import Settings, load_settings
 from iotlab.core.timestamps import format_epoch_ms, timestamp_ms
 from iotlab.flink.environments import stream_environment
+from iotlab.flink.sources import bounded_kafka_source
 from iotlab.jobs.late_firings.reference import Firing, Reading, scenario_results
 from iotlab.kafka import producer, recreate_topic
 
@@ -70,10 +70,8 @@ def run_live(build: WindowJob, readings: list[Reading], out_of_orderness_minutes
     recreate_topic(topic, partitions=1, settings=settings)
     env = stream_environment(settings=settings, options={"python.fn-execution.bundle.size": "1"})
     env.set_parallelism(1)
-    source = (KafkaSource.builder().set_bootstrap_servers(settings.kafka_bootstrap_for_jobs).set_topics(topic)
-              .set_group_id("late-firings").set_starting_offsets(KafkaOffsetsInitializer.earliest())
-              .set_bounded(KafkaOffsetsInitializer.offsets({KafkaTopicPartition(topic, 0): len(readings)}))
-              .set_value_only_deserializer(SimpleStringSchema()).build())
+    source = bounded_kafka_source(topic, "late-firings", settings,
+                                  KafkaOffsetsInitializer.offsets({KafkaTopicPartition(topic, 0): len(readings)}))
     parsed = env.from_source(source, WatermarkStrategy.no_watermarks(), "readings").map(_parse, READING_TYPE)
     late_tag = OutputTag("late readings")
     fired = build(parsed, out_of_orderness_minutes, allowed_lateness_minutes, late_tag)

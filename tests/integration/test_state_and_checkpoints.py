@@ -170,3 +170,89 @@ def test_stop_with_savepoint_reference_passes_and_stub_is_skipped(lab_settings):
 def test_stop_with_savepoint_wrong_answers_fail(lab_settings, wrong):
     result = nb06.check_stop_with_savepoint(wrong)
     assert not result.passed and not result.skipped
+
+
+# ----------------------------------------------------------------------------- 06.3 SilenceTimer
+
+
+class StubTimer(KeyedProcessFunction):
+    def __init__(self, gap_ms):
+        self.gap_ms = gap_ms
+
+    def open(self, runtime_context):
+        raise NotImplementedError()
+
+    def process_element(self, reading, ctx):
+        raise NotImplementedError()
+
+
+class DictTimer(nb06.SilenceTimer):
+    """Right algorithm, but the per-device data lives in plain dicts keyed by device: the check must say so."""
+
+    def open(self, runtime_context):
+        self.pending, self.last_seen = {}, {}
+
+    def process_element(self, reading, ctx):
+        times = self.pending.setdefault(reading.device_id, {})
+        times[reading.event_ms] = times.get(reading.event_ms, 0) + 1
+        ctx.timer_service().register_event_time_timer(reading.event_ms)
+        ctx.timer_service().register_event_time_timer(reading.event_ms + self.gap_ms)
+        return iter(())
+
+    def on_timer(self, timestamp, ctx):
+        device = ctx.get_current_key()
+        if self.pending.get(device, {}).pop(timestamp, None) is not None:
+            self.last_seen[device] = timestamp
+        if device in self.last_seen and self.last_seen[device] + self.gap_ms == timestamp:
+            yield Row(device_id=device, silent_since_ms=self.last_seen[device], alert_at_ms=timestamp)
+
+
+class NewestOnArrival(nb06.SilenceTimer):
+    """Keeps the newest event time on arrival: a reading that arrives early hides the silence before it."""
+
+    def process_element(self, reading, ctx):
+        newest = self.last_seen.value()
+        self.last_seen.update(reading.event_ms if newest is None else max(newest, reading.event_ms))
+        ctx.timer_service().register_event_time_timer(reading.event_ms + self.gap_ms)
+        return iter(())
+
+    def on_timer(self, timestamp, ctx):
+        if self.last_seen.value() + self.gap_ms == timestamp:
+            yield Row(device_id=ctx.get_current_key(), silent_since_ms=self.last_seen.value(), alert_at_ms=timestamp)
+
+
+class ProcessingTimeTimers(nb06.SilenceTimer):
+    """Registers processing-time timers: they fire on the wall clock, not when the data says time has passed."""
+
+    def process_element(self, reading, ctx):
+        already = self.pending.get(reading.event_ms) if self.pending.contains(reading.event_ms) else 0
+        self.pending.put(reading.event_ms, already + 1)
+        ctx.timer_service().register_processing_time_timer(reading.event_ms)
+        ctx.timer_service().register_processing_time_timer(reading.event_ms + self.gap_ms)
+        return iter(())
+
+
+def test_silence_timer_reference_passes_and_stub_is_skipped(lab_settings):
+    assert nb06.check_silence_timer(nb06.SilenceTimer).passed
+    result = nb06.check_silence_timer(StubTimer)
+    assert result.skipped and not result.passed
+
+
+def test_silence_timer_check_names_a_plain_attribute(lab_settings):
+    result = nb06.check_silence_timer(DictTimer)
+    assert not result.passed and not result.skipped
+    assert "self.pending changed" in result.message and "keyed state" in result.message
+
+
+@pytest.mark.parametrize("wrong", [NewestOnArrival, ProcessingTimeTimers])
+def test_silence_timer_wrong_answers_fail(lab_settings, wrong):
+    result = nb06.check_silence_timer(wrong)
+    assert not result.passed and not result.skipped
+
+
+def test_silence_timer_cases_have_no_late_reading():
+    newest, worst = None, 0
+    for reading in nb06._timer_cases():
+        newest = reading.event_ms if newest is None else max(newest, reading.event_ms)
+        worst = max(worst, newest - reading.event_ms)
+    assert worst < nb06.TIMER_OUT_OF_ORDERNESS_MS

@@ -101,3 +101,13 @@ def check_cases(
         if not close(actual, expected):
             return failed(name, f"case '{case_name}': expected {expected!r}, got {actual!r}. Hint: {hint}")
     return passed(name, f"all {len(cases)} cases correct")
+
+
+def error_reason(error: BaseException, limit: int = 300) -> str:
+    """The line of an error that says what went wrong: for a Flink (Java) error, its deepest ``Caused by``
+    (a Py4J error's first line only says which Java method was called); otherwise its first line."""
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    causes = [line for line in lines if ("Exception:" in line or "Error:" in line) and not line.startswith("at ")]
+    reason = (causes[-1] if causes else (lines[0] if lines else type(error).__name__))
+    reason = reason.removeprefix("Caused by:").strip().lstrip(":").strip()
+    return reason[:limit]

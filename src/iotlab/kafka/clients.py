@@ -16,7 +16,9 @@ from confluent_kafka.admin import AdminClient
 from iotlab.core.settings import Settings, load_settings
 
 # An idempotent producer: a retry never writes a reading twice, and order is kept per partition.
-PRODUCER_DEFAULTS: dict[str, Any] = {"enable.idempotence": True}
+# Keys are hashed with murmur2, as Kafka's Java clients (and Flink's Kafka sink) do: librdkafka's own default,
+# CRC32 (``consistent_random``), would put the same key on a different partition than a Java client does.
+PRODUCER_DEFAULTS: dict[str, Any] = {"enable.idempotence": True, "partitioner": "murmur2_random"}
 
 # A consumer group with no committed offset starts from the oldest record still in the topic.
 CONSUMER_DEFAULTS: dict[str, Any] = {"auto.offset.reset": "earliest"}

@@ -142,3 +142,27 @@ def send_records(
     summary.failures.sort()
     summary.seconds = time.monotonic() - started
     return summary
+
+
+def partitions_of_keys(topic: str, keys: Iterable[str], config: Optional[dict] = None,
+                       settings: Optional[Settings] = None) -> dict[str, int]:
+    """{key: the partition a message with that key lands on}, as the brokers report it.
+
+    Sends one small message (``b"where?"``) per key with the course's producer, changed by ``config``
+    (``{"partitioner": "consistent_random"}`` gives librdkafka's own CRC32 hash), and reads the partition
+    from each delivery report: what really happened, not a prediction.
+    """
+    where: dict[str, int] = {}
+
+    def record(error, message) -> None:
+        if error is not None:
+            raise KafkaException(error)
+        where[message.key().decode()] = message.partition()
+
+    client = producer(config, settings)
+    for key in keys:
+        client.produce(topic, key=key.encode(), value=b"where?", on_delivery=record)
+    remaining = client.flush(30)
+    if remaining:
+        raise KafkaException(KafkaError(KafkaError._MSG_TIMED_OUT, f"{remaining} messages to {topic} not delivered"))
+    return where

@@ -1,4 +1,5 @@
-"""Notebook 04 (a first PyFlink job): parsing raw bytes to typed rows, a SQL query, and the REST API."""
+"""Notebook 04 (a first PyFlink job): a SQL query, parsing raw bytes to typed rows, results written to Kafka,
+and the REST API."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import requests
 from pyflink.common import Row
 
 from iotlab.core.settings import load_settings
-from iotlab.course.checks import CheckResult, close, failed, is_skipped, passed, skipped
+from iotlab.course.checks import CheckResult, close, error_reason, failed, is_skipped, passed, skipped
 from iotlab.flink.records import parse_reading
 from iotlab.sim.sensors import generate_readings, to_json_bytes
 
@@ -114,8 +115,7 @@ def check_hot_devices_sql(function: Callable[[str, float], str]) -> CheckResult:
         try:
             actual = env.sql_query(function("check_readings", threshold)).to_pandas()
         except Exception as error:
-            message = str(error).splitlines()[0][:300]
-            return failed(name, f"Flink could not run the query: {message}")
+            return failed(name, f"Flink could not run the query: {error_reason(error)}")
         expected = _pandas_hot_devices(readings, threshold)
         if list(actual.columns) != HOT_DEVICES_EXPECTED_COLUMNS:
             return failed(name, f"columns are {list(actual.columns)}, expected {HOT_DEVICES_EXPECTED_COLUMNS}. "
@@ -146,11 +146,103 @@ def _difference(actual: pd.DataFrame, expected: pd.DataFrame, threshold: float) 
     return ""
 
 
-# ----------------------------------------------------------------------------- 04.3 the REST API
+# ----------------------------------------------------------------------------- 04.3 results to Kafka
+
+SUMMARY_VALUE_FIELDS = ["device_id", "readings", "avg_temp"]
+
+
+def write_device_summary(tables, source_table: str, topic: str) -> None:
+    """Reference for 04.3: per device of ``source_table``, its number of readings and average temperature,
+    written to ``topic`` as JSON values keyed by the device id; returns once the job has finished."""
+    tables.execute_sql(f"""
+CREATE TEMPORARY TABLE device_summary (device_id STRING, readings BIGINT, avg_temp DOUBLE) WITH (
+  'connector' = 'kafka',
+  'topic' = '{topic}',
+  'properties.bootstrap.servers' = '{load_settings().kafka_bootstrap_for_jobs}',
+  'key.format' = 'raw',
+  'key.fields' = 'device_id',
+  'value.format' = 'json'
+)""")
+    tables.execute_sql(f"""
+INSERT INTO device_summary
+SELECT device_id, COUNT(*) AS readings, AVG(temperature) AS avg_temp FROM {source_table} GROUP BY device_id
+""").wait()
+
+
+def _summary_problem(messages: list, readings: list[dict], python_partitions: dict[str, int]) -> str:
+    """What is wrong with the messages the learner's job wrote ("" when nothing is)."""
+    expected = pd.DataFrame(readings).groupby("device_id").agg(readings=("temperature", "size"),
+                                                               avg_temp=("temperature", "mean"))
+    if not messages:
+        return ("the topic is empty. Hint: execute_sql('INSERT INTO ...') starts a job and returns at once: "
+                "call .wait() on its result so your function returns when the job has finished")
+    keys = [message.key for message in messages]
+    if any(key is None for key in keys):
+        return ("messages have no key. Hint: 'key.format' = 'raw' and 'key.fields' = 'device_id' make the "
+                "device id the key, so each device's results land on one partition")
+    if len(messages) != len(expected):
+        return f"{len(messages)} messages for {len(expected)} devices. Hint: one row per device: GROUP BY device_id"
+    for message in messages:
+        device = message.key.decode(errors="replace")
+        try:
+            value = json.loads(message.value)
+        except ValueError:
+            return f"the value of {device}'s message is not JSON: {message.value[:60]!r}. Hint: 'value.format' = 'json'"
+        if sorted(value) != sorted(SUMMARY_VALUE_FIELDS):
+            return f"{device}'s value has the fields {sorted(value)}, expected {SUMMARY_VALUE_FIELDS}"
+        if device not in expected.index or value["device_id"] != device:
+            return f"a message keyed {device!r} holds {value}: the key must be the row's device_id"
+        want = expected.loc[device]
+        if value["readings"] != want.readings or not close(value["avg_temp"], float(want.avg_temp)):
+            return (f"{device}: got readings={value['readings']}, avg_temp={value['avg_temp']}; expected "
+                    f"readings={int(want.readings)}, avg_temp={float(want.avg_temp)}")
+        if message.partition != python_partitions[device]:
+            return (f"{device} is on partition {message.partition}, where a keyed Python producer puts it on "
+                    f"{python_partitions[device]}. Hint: keep Flink's default 'sink.partitioner' (the key's hash)")
+    return ""
+
+
+def check_write_device_summary(function: Callable[[object, str, str], None]) -> CheckResult:
+    """Check 04.3: run the learner's sink and INSERT with Flink on fresh topics, read the output topic back
+    and compare every message (key, partition, JSON value) with pandas and with the course's producer."""
+    from iotlab.flink.environments import table_environment
+    from iotlab.flink.tables import readings_source_ddl
+    from iotlab.kafka import partitions_of_keys, producer, read_topic, recreate_topic
+
+    name = "write_device_summary"
+    if is_skipped(function, (None, "readings", "topic")):
+        return skipped(name)
+    source, target = (f"check.nb04.{part}.{uuid.uuid4().hex[:8]}" for part in ("summary-in", "summary-out"))
+    recreate_topic(source, partitions=2)
+    recreate_topic(target, partitions=3)
+    readings = list(generate_readings(180, devices=9, seed=43))
+    writer = producer()
+    for reading in readings:
+        writer.produce(source, key=reading["device_id"].encode(), value=json.dumps(reading).encode())
+    writer.flush(30)
+    env = table_environment(batch=True)
+    env.execute_sql(readings_source_ddl("check_readings", source, bounded=True))
+    try:
+        function(env, "check_readings", target)
+    except Exception as error:
+        return failed(name, f"raised {type(error).__name__}: {error_reason(error)}. Hint: CREATE TEMPORARY TABLE with the "
+                            "kafka connector, then INSERT INTO it ... .wait()")
+    messages = read_topic(target)
+    devices = sorted({reading["device_id"] for reading in readings})
+    recreate_topic(f"{target}.probe", partitions=3)  # like the output: where would Python put each key?
+    python_partitions = partitions_of_keys(f"{target}.probe", devices)
+    problem = _summary_problem(messages, readings, python_partitions)
+    if problem:
+        return failed(name, problem)
+    return passed(name, f"{len(messages)} messages, one per device, keyed by device id, each on the partition a "
+                        "Python producer picks for its key, values equal to pandas")
+
+
+# ----------------------------------------------------------------------------- 04.4 the REST API
 
 
 def job_names_by_state(rest_url: str) -> dict[str, list[str]]:
-    """Reference for 04.3: {state: sorted job names} from the session cluster's REST API."""
+    """Reference for 04.4: {state: sorted job names} from the session cluster's REST API."""
     overview = requests.get(f"{rest_url}/jobs/overview", timeout=10).json()
     states: dict[str, list[str]] = {}
     for job in overview["jobs"]:
@@ -159,7 +251,7 @@ def job_names_by_state(rest_url: str) -> dict[str, list[str]]:
 
 
 def check_job_names_by_state(function: Callable[[str], dict]) -> CheckResult:
-    """Check 04.3 against the lab's session cluster (whatever jobs it has run so far)."""
+    """Check 04.4 against the lab's session cluster (whatever jobs it has run so far)."""
     name = "job_names_by_state"
     rest_url = load_settings().flink_rest_url
     if is_skipped(function, (rest_url,)):

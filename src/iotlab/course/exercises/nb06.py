@@ -1,22 +1,25 @@
-"""Notebook 06 (state and checkpoints): keyed value state, silences found with timers, stopping a job with
-a savepoint through the REST API."""
+"""Notebook 06 (state and checkpoints): keyed value state, silences in plain Python and then with keyed state
+and event-time timers, stopping a job with a savepoint through the REST API."""
 
 from __future__ import annotations
 
+import copy
+import re
 import time
 import uuid
 from collections import defaultdict
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Optional
 from urllib.parse import urlparse
 
 import requests
-from pyflink.common import Row, Types
+from pyflink.common import Duration, Row, Types, WatermarkStrategy
+from pyflink.common.watermark_strategy import TimestampAssigner
 from pyflink.datastream.functions import KeyedProcessFunction
-from pyflink.datastream.state import ValueStateDescriptor
+from pyflink.datastream.state import MapStateDescriptor, State, ValueStateDescriptor
 
 from iotlab.core.settings import load_settings
-from iotlab.course.checks import CheckResult, check_cases, failed, is_skipped, passed, skipped
+from iotlab.course.checks import CheckResult, check_cases, error_reason, failed, is_skipped, passed, skipped
 from iotlab.flink.records import PARSED_READING_TYPE
 from iotlab.jobs.silence_alerts.reference import silences
 
@@ -73,26 +76,101 @@ def expected_running_counts(readings: list[Row]) -> dict[str, list[tuple[int, in
     return dict(expected)
 
 
-def check_running_count(function_class: type, parallelism: int = 2) -> CheckResult:
-    """Check 06.1: run the learner's KeyedProcessFunction in a real (in-process) Flink job."""
+PLAIN_ATTRIBUTE_MARK = "IOTLAB-PLAIN-ATTRIBUTE"
+
+
+def _plain_attributes(function) -> dict:
+    """A copy of the function's attributes that are not Flink state (state handles are Flink's to change)."""
+    plain = {}
+    for attribute, value in vars(function).items():
+        if attribute.startswith("_iotlab") or isinstance(value, State):
+            continue
+        try:
+            plain[attribute] = copy.deepcopy(value)
+        except Exception:  # an object that cannot be copied cannot be compared either: leave it out
+            continue
+    return plain
+
+
+def guarded(function_class: type) -> type:
+    """The learner's KeyedProcessFunction, failing the job when a plain Python attribute changes after open().
+
+    Per-key data kept in ``self.something`` is shared by every key of the subtask and lost when the job
+    restarts from a checkpoint; a test stream cannot always show that, so the check looks at the attributes.
+    """
+
+    class Guarded(function_class):
+        def open(self, runtime_context):
+            super().open(runtime_context)
+            self._iotlab_plain = _plain_attributes(self)
+
+        def process_element(self, value, ctx):
+            yield from super().process_element(value, ctx) or ()
+            self._iotlab_compare(ctx)
+
+        def on_timer(self, timestamp, ctx):
+            yield from super().on_timer(timestamp, ctx) or ()
+            self._iotlab_compare(ctx)
+
+        def _iotlab_compare(self, ctx) -> None:
+            now = _plain_attributes(self)
+            for attribute in sorted(set(now) | set(self._iotlab_plain)):
+                if now.get(attribute, "<absent>") != self._iotlab_plain.get(attribute, "<absent>"):
+                    raise RuntimeError(f"{PLAIN_ATTRIBUTE_MARK} self.{attribute} changed while handling key "
+                                       f"{ctx.get_current_key()!r} {PLAIN_ATTRIBUTE_MARK}")
+
+    Guarded.__name__ = Guarded.__qualname__ = function_class.__name__
+    return Guarded
+
+
+def _job_failure(error: BaseException, hint: str) -> str:
+    """Why the learner's job failed, in one line, with the hint (or the plain-attribute explanation)."""
+    text = str(error)
+    marked = re.search(f"{PLAIN_ATTRIBUTE_MARK} (.*?) {PLAIN_ATTRIBUTE_MARK}", text)
+    if marked:
+        return (f"{marked.group(1)}: per-device data must live in keyed state (ValueState, MapState), not in a "
+                "Python attribute, which is shared by all the keys of a subtask and lost when the job restarts")
+    python_errors = re.findall(r"^\s*(\w+(?:Error|Exception): .*)$", text, flags=re.MULTILINE)
+    reason = python_errors[0] if python_errors else error_reason(error)
+    return f"the Flink job failed: {reason.strip()[:300]}. Hint: {hint}"
+
+
+def _run_keyed(function, readings: list[Row], output_type, parallelism: int,
+               out_of_orderness_ms: Optional[int] = None) -> list[Row]:
+    """Run a KeyedProcessFunction over ``readings`` (keyed by device) in a real in-process Flink job; with
+    ``out_of_orderness_ms``, event time comes from ``event_ms`` with a bounded-out-of-orderness watermark."""
     from iotlab.flink.environments import stream_environment
 
+    env = stream_environment(options={"restart-strategy.type": "none"})
+    env.set_parallelism(parallelism)  # several subtasks: the state must be per key, not per Python object
+    stream = env.from_collection(readings, type_info=PARSED_READING_TYPE)
+    if out_of_orderness_ms is not None:
+        strategy = (WatermarkStrategy.for_bounded_out_of_orderness(Duration.of_millis(out_of_orderness_ms))
+                    .with_timestamp_assigner(EventMs()))
+        stream = stream.assign_timestamps_and_watermarks(strategy)
+    keyed = stream.key_by(lambda r: r.device_id, key_type=Types.STRING())
+    return list(keyed.process(function, output_type=output_type).execute_and_collect())
+
+
+class EventMs(TimestampAssigner):
+    """Event time = the reading's ``event_ms``."""
+
+    def extract_timestamp(self, value, record_timestamp: int) -> int:
+        return value.event_ms
+
+
+def check_running_count(function_class: type, parallelism: int = 2) -> CheckResult:
+    """Check 06.1: run the learner's KeyedProcessFunction in a real (in-process) Flink job."""
     name = "RunningCount"
     if _running_count_is_skipped(function_class):
         return skipped(name)
     readings = _count_cases()
-    env = stream_environment(options={"restart-strategy.type": "none"})
-    env.set_parallelism(parallelism)  # several subtasks: the state must be per key, not per Python object
-    counted = (env.from_collection(readings, type_info=PARSED_READING_TYPE)
-               .key_by(lambda r: r.device_id, key_type=Types.STRING())
-               .process(function_class(), output_type=RUNNING_COUNT_TYPE))
     try:
-        rows = list(counted.execute_and_collect())
+        rows = _run_keyed(guarded(function_class)(), readings, RUNNING_COUNT_TYPE, parallelism)
     except Exception as error:
-        last_line = [line for line in str(error).splitlines() if "Error" in line][-1:] or [str(error)[:200]]
-        return failed(name, f"the Flink job failed: {last_line[0].strip()[:300]}. Hint: in open(), "
-                            "runtime_context.get_state(ValueStateDescriptor('count', Types.LONG())); in "
-                            "process_element, read .value() (None at first), .update() it and yield a Row")
+        return failed(name, _job_failure(error, "in open(), runtime_context.get_state(ValueStateDescriptor("
+                                                "'count', Types.LONG())); in process_element, read .value() "
+                                                "(None at first), .update() it and yield a Row"))
     actual: dict[str, list[tuple[int, int]]] = defaultdict(list)
     for row in rows:
         actual[row.device_id].append((row.event_ms, row.count))
@@ -103,7 +181,7 @@ def check_running_count(function_class: type, parallelism: int = 2) -> CheckResu
                                 f"{actual.get(device, [])[:4]}... Hint: the count lives in keyed state (one value "
                                 "per device, kept by Flink), starts at 1 for a device's first reading, and grows by "
                                 "one per reading")
-    return passed(name, f"{len(rows)} readings of {len(expected)} devices counted per device, "
+    return passed(name, f"{len(rows)} readings of {len(expected)} devices counted per device, in keyed state, "
                         f"in a job with parallelism {parallelism}")
 
 
@@ -139,11 +217,108 @@ def check_silences(function: Callable[[list, int, int], list]) -> CheckResult:
     )
 
 
-# ----------------------------------------------------------------------------- 06.3 stop_with_savepoint
+# ----------------------------------------------------------------------------- 06.3 SilenceTimer
+
+SILENCE_TYPE = Types.ROW_NAMED(["device_id", "silent_since_ms", "alert_at_ms"],
+                               [Types.STRING(), Types.LONG(), Types.LONG()])
+END_OF_TIME = 2**63 - 1
+TIMER_OUT_OF_ORDERNESS_MS = 30 * MINUTE
+
+
+class SilenceTimer(KeyedProcessFunction):
+    """Reference for 06.3: per device, Row(device_id, silent_since_ms, alert_at_ms) after ``gap_ms`` without a
+    reading. ``iotlab.jobs.silence_alerts.SilenceDetector`` is the same, plus late readings to a side output."""
+
+    def __init__(self, gap_ms: int) -> None:
+        self.gap_ms = gap_ms
+
+    def open(self, runtime_context) -> None:
+        self.pending = runtime_context.get_map_state(MapStateDescriptor("pending", Types.LONG(), Types.INT()))
+        self.last_seen = runtime_context.get_state(ValueStateDescriptor("last_seen", Types.LONG()))
+
+    def process_element(self, reading, ctx):
+        already = self.pending.get(reading.event_ms) if self.pending.contains(reading.event_ms) else 0
+        self.pending.put(reading.event_ms, already + 1)
+        ctx.timer_service().register_event_time_timer(reading.event_ms)
+        ctx.timer_service().register_event_time_timer(reading.event_ms + self.gap_ms)
+        return iter(())
+
+    def on_timer(self, timestamp, ctx):
+        if self.pending.contains(timestamp):
+            self.pending.remove(timestamp)
+            self.last_seen.update(timestamp)
+        last_seen = self.last_seen.value()
+        if last_seen is not None and last_seen + self.gap_ms == timestamp:
+            yield Row(device_id=ctx.get_current_key(), silent_since_ms=last_seen, alert_at_ms=timestamp)
+
+
+def _silence_timer_is_skipped(function_class: type) -> bool:
+    return is_skipped(lambda: function_class(MINUTE).open(None), ())
+
+
+def _timer_cases() -> list[Row]:
+    """Readings of four devices, one every minute or so, in the order a partition would deliver them.
+
+    device-a is silent for 25 minutes; device-b reports every 10 minutes, exactly the gap, so it is never
+    silent; device-c has a 30-minute hole, and the reading that ends it arrives 10 minutes early (before the
+    silence is due); device-d's readings all arrive 15 minutes late, with a hole of its own. No reading is
+    more than 15 minutes behind the newest one read before it: none is late for a 30-minute bound.
+    """
+    sent: list[tuple[int, str, int]] = []  # (arrival minute, device, event minute)
+    for minute in range(90):
+        if not 20 <= minute < 45:
+            sent.append((minute, "device-a", minute))
+        if minute % 10 == 0:
+            sent.append((minute, "device-b", minute))
+        if minute < 30 or minute >= 60:
+            sent.append((minute - 10 if minute == 60 else minute, "device-c", minute))
+        if minute % 3 == 0 and not 30 <= minute < 50:
+            sent.append((minute + 15, "device-d", minute))
+    sent.sort(key=lambda arrival: arrival[0])  # stable: same-minute arrivals keep their order
+    return [Row(device_id=device, event_ms=T0 + minute * MINUTE, temperature=20.0, humidity=40.0)
+            for _, device, minute in sent]
+
+
+def check_silence_timer(function_class: type, parallelism: int = 2) -> CheckResult:
+    """Check 06.3: the learner's KeyedProcessFunction with keyed state and event-time timers, in a real Flink
+    job with watermarks, against ``silences`` on the same readings."""
+    name = "SilenceTimer"
+    if _silence_timer_is_skipped(function_class):
+        return skipped(name)
+    gap_ms = 10 * MINUTE
+    readings = _timer_cases()
+    try:
+        rows = _run_keyed(guarded(function_class)(gap_ms), readings, SILENCE_TYPE, parallelism,
+                          out_of_orderness_ms=TIMER_OUT_OF_ORDERNESS_MS)
+    except Exception as error:
+        return failed(name, _job_failure(error, "open() gets a MapState and a ValueState from runtime_context; "
+                                                "process_element counts the reading in pending and registers "
+                                                "two event-time timers; on_timer yields a Row"))
+    actual = sorted(((row.device_id, row.silent_since_ms, row.alert_at_ms) for row in rows),
+                    key=lambda alert: (alert[2], alert[0]))
+    expected = silences([(r.device_id, r.event_ms) for r in readings], gap_ms, END_OF_TIME)
+    if actual != expected:
+        missing = [alert for alert in expected if alert not in actual]
+        extra = [alert for alert in actual if alert not in expected]
+        return failed(name, f"{len(actual)} alerts, expected {len(expected)}; missing "
+                            f"{_minutes(missing)}, not expected {_minutes(extra)} (device, silent since, alert at, "
+                            "in minutes). Hint: release readings in event-time order with a timer at each "
+                            "reading's time, and alert when the timer at t + gap finds last_seen still at t")
+    return passed(name, f"{len(expected)} alerts for {len({r.device_id for r in readings})} devices, equal to "
+                        f"silences(), from keyed state and event-time timers at parallelism {parallelism}")
+
+
+def _minutes(alerts: list[tuple[str, int, int]]) -> str:
+    """Alerts with times as minutes after the test's start, the first three."""
+    shown = [(device, (since - T0) // MINUTE, (at - T0) // MINUTE) for device, since, at in alerts[:3]]
+    return f"{shown}{' ...' if len(alerts) > 3 else ''}" if alerts else "none"
+
+
+# ----------------------------------------------------------------------------- 06.4 stop_with_savepoint
 
 
 def stop_with_savepoint(rest_url: str, job_id: str, timeout_s: float = 120) -> str:
-    """Reference for 06.3: stop the job with a savepoint (REST API) and return the savepoint's location."""
+    """Reference for 06.4: stop the job with a savepoint (REST API) and return the savepoint's location."""
     trigger = requests.post(f"{rest_url}/jobs/{job_id}/stop", json={"drain": False}, timeout=10)
     trigger.raise_for_status()
     request_id = trigger.json()["request-id"]
@@ -165,7 +340,7 @@ def savepoint_folder(location: str) -> Path:
 
 
 def check_stop_with_savepoint(function: Callable[[str, str], str]) -> CheckResult:
-    """Check 06.3 on the lab's session cluster: start a small streaming job, stop it with the learner's code."""
+    """Check 06.4 on the lab's session cluster: start a small streaming job, stop it with the learner's code."""
     from iotlab.flink import rest as flink_rest
     from iotlab.jobs import silence_alerts
     from iotlab.kafka import producer, recreate_topic

@@ -8,12 +8,11 @@ are what the dead-letter topic carries.
 from __future__ import annotations
 
 import json
-import re
 from typing import Optional
 
 from jsonschema import Draft202012Validator
 
-from iotlab.core.timestamps import TIMESTAMP_PATTERN, parse_timestamp
+from iotlab.core.timestamps import TIMESTAMP_PATTERN, has_timestamp_shape, parse_timestamp
 
 READING_SCHEMA: dict = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
@@ -56,7 +55,7 @@ def validate_reading(raw: bytes) -> tuple[Optional[dict], Optional[str]]:
         return None, "wrong_type: record is not a JSON object"
     problems = [_problem(error) for error in _VALIDATOR.iter_errors(document)]
     stamp = document.get("timestamp")
-    if isinstance(stamp, str) and _TIMESTAMP_SHAPE.match(stamp):
+    if has_timestamp_shape(stamp):
         try:
             parse_timestamp(stamp)
         except ValueError:
@@ -66,8 +65,6 @@ def validate_reading(raw: bytes) -> tuple[Optional[dict], Optional[str]]:
         return None, min(problems)[2]
     return document, None
 
-
-_TIMESTAMP_SHAPE = re.compile(TIMESTAMP_PATTERN)
 
 
 def _problem(error) -> tuple[int, int, str]:

@@ -18,9 +18,15 @@ MINUTE_MS = 60_000
 
 # Date and time (hours 00-23, minutes and seconds 00-59), an optional fraction, then Z or an offset of at
 # most 23:59. Whether the date exists (no February 30) is checked after the pattern.
-TIMESTAMP_PATTERN = (r"^([0-9]{4})-([0-9]{2})-([0-9]{2})T([01][0-9]|2[0-3]):([0-5][0-9]):([0-5][0-9])(?:\.([0-9]{1,9}))?"
+TIMESTAMP_PATTERN = (r"^([0-9]{4})-([0-9]{2})-([0-9]{2})"
+                     r"T([01][0-9]|2[0-3]):([0-5][0-9]):([0-5][0-9])(?:\.([0-9]{1,9}))?"
                      r"(Z|[+-](?:[01][0-9]|2[0-3]):[0-5][0-9])$")
 _TIMESTAMP = re.compile(TIMESTAMP_PATTERN)
+
+
+def has_timestamp_shape(text: object) -> bool:
+    """True for text written like an RFC 3339 timestamp (above), whether or not that date exists."""
+    return isinstance(text, str) and _TIMESTAMP.match(text) is not None
 
 
 def format_timestamp(moment: datetime, milliseconds: bool = False) -> str:

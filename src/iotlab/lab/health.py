@@ -11,6 +11,7 @@ from typing import Optional
 import requests
 
 from iotlab.core.settings import Settings
+from iotlab.kafka.logs import librdkafka_logger
 
 HEALTH_TOPIC = "_iotlab_health"
 
@@ -38,13 +39,15 @@ def probe_kafka(settings: Settings, timeout_s: float = 10.0) -> ProbeResult:
         return ProbeResult(False, detail=f"nothing listens on {settings.kafka_bootstrap_servers}")
     token = uuid.uuid4().hex.encode()
     delivered: list = []
-    producer = Producer({**settings.kafka_client_config(), "message.timeout.ms": int(timeout_s * 1000)})
+    quiet = {"logger": librdkafka_logger()}  # routine librdkafka lines left out (iotlab.kafka.logs)
+    producer = Producer({**settings.kafka_client_config(), **quiet, "message.timeout.ms": int(timeout_s * 1000)})
     producer.produce(HEALTH_TOPIC, value=token, on_delivery=lambda err, msg: delivered.append((err, msg)))
     producer.flush(timeout_s)
     if not delivered or delivered[0][0] is not None:
         return ProbeResult(False, detail=f"produce failed: {delivered[0][0] if delivered else 'timed out'}")
     message = delivered[0][1]
-    consumer = Consumer({**settings.kafka_client_config(), "group.id": "_iotlab_health", "enable.auto.commit": False})
+    consumer = Consumer({**settings.kafka_client_config(), **quiet, "group.id": "_iotlab_health",
+                         "enable.auto.commit": False})
     try:
         consumer.assign([TopicPartition(HEALTH_TOPIC, message.partition(), message.offset())])
         deadline = time.monotonic() + timeout_s

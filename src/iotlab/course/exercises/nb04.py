@@ -225,8 +225,8 @@ def check_write_device_summary(function: Callable[[object, str, str], None]) -> 
     try:
         function(env, "check_readings", target)
     except Exception as error:
-        return failed(name, f"raised {type(error).__name__}: {error_reason(error)}. Hint: CREATE TEMPORARY TABLE with the "
-                            "kafka connector, then INSERT INTO it ... .wait()")
+        return failed(name, f"raised {type(error).__name__}: {error_reason(error)}. Hint: CREATE TEMPORARY TABLE "
+                            "with the kafka connector, then INSERT INTO it ... .wait()")
     messages = read_topic(target)
     devices = sorted({reading["device_id"] for reading in readings})
     recreate_topic(f"{target}.probe", partitions=3)  # like the output: where would Python put each key?

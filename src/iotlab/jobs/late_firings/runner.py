@@ -62,7 +62,8 @@ def _parse(text: str) -> Row:
 
 def run_live(build: WindowJob, readings: list[Reading], out_of_orderness_minutes: int,
              allowed_lateness_minutes: int, topic: str, settings: Optional[Settings] = None,
-             patience_s: float = 20.0, startup_s: float = 60.0, say: Callable[[str], None] = print) -> tuple[list[list[Firing]], list[Reading]]:
+             patience_s: float = 20.0, startup_s: float = 60.0,
+             say: Callable[[str], None] = print) -> tuple[list[list[Firing]], list[Reading]]:
     """Run ``build`` on ``readings``, fed step by step; returns the firings seen after each reading (and
     after the end of input, last), and the late readings. Until the job's first result, a step waits up to
     ``startup_s`` (the job is still starting); after that ``patience_s``."""

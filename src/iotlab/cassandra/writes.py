@@ -1,24 +1,197 @@
-"""Writing rows to Cassandra with prepared statements."""
+"""Writing rows to Cassandra: prepared, idempotent statements, three ways to send them, nothing swallowed.
+
+- ``write_one_by_one``: one synchronous ``execute`` per row. Each row waits a full round trip before the
+  next is sent: simple, and slow (the bench and notebook 08 measure how slow).
+- ``write_concurrently``: the driver's ``execute_concurrent_with_args``, at most ``concurrency`` requests
+  in flight. The course's default.
+- ``write_async``: ``execute_async`` futures with callbacks, bounded by a semaphore: what
+  ``execute_concurrent`` does for you, written out.
+- ``write_partition_batches``: UNLOGGED batches, each holding rows of one partition only (a batch that
+  spans partitions makes one coordinator do the work of many and is slower, not faster).
+
+Every function returns a ``WriteSummary``: how many rows were written and, for each one that failed, its
+position and the error. ``raise_for_failures`` turns failures into an exception for callers that must
+stop. A statement prepared with ``prepare_idempotent`` may be retried by the driver after a timeout: an
+upsert with the same primary key and values leaves the same row, so a retry (or a replayed stream)
+cannot duplicate anything.
+"""
 
 from __future__ import annotations
 
+import threading
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any, Callable, Hashable, Sequence
+
 from cassandra.cluster import Session
+from cassandra.concurrent import execute_concurrent, execute_concurrent_with_args
+from cassandra.query import BatchStatement, BatchType, PreparedStatement
+from tqdm.auto import tqdm
+
+DEFAULT_CONCURRENCY = 64  # requests in flight: enough to keep one node busy, far below its queue limits
+
+
+class WriteFailed(RuntimeError):
+    """Some rows could not be written (after the driver's retries)."""
+
+
+@dataclass
+class WriteSummary:
+    """What happened to every row of one write."""
+
+    attempted: int = 0
+    written: int = 0
+    failures: list[tuple[int, str]] = field(default_factory=list)  # (row position, error)
+    seconds: float = 0.0
+
+    @property
+    def failed(self) -> int:
+        return len(self.failures)
+
+    @property
+    def rows_per_second(self) -> float:
+        return self.written / self.seconds if self.seconds else 0.0
+
+    def line(self) -> str:
+        first = f"; first failure, row {self.failures[0][0]}: {self.failures[0][1]}" if self.failures else ""
+        return (f"wrote {self.written} of {self.attempted} rows, {self.failed} failed, in {self.seconds:.1f} s "
+                f"({self.rows_per_second:,.0f} rows/s){first}")
+
+    def raise_for_failures(self) -> "WriteSummary":
+        """This summary, or WriteFailed naming the first failure when any row failed."""
+        if self.failures:
+            raise WriteFailed(self.line())
+        return self
+
+
+def prepare_idempotent(session: Session, cql: str) -> PreparedStatement:
+    """Prepare ``cql`` once and mark it idempotent: the driver may then retry it after a timeout."""
+    statement = session.prepare(cql)
+    statement.is_idempotent = True
+    return statement
+
+
+def _error_text(error: BaseException) -> str:
+    return f"{type(error).__name__}: {error}"[:300]
+
+
+def write_one_by_one(session: Session, statement: PreparedStatement, rows: Sequence[Sequence[Any]],
+                     progress: bool = False) -> WriteSummary:
+    """One synchronous ``execute`` per row."""
+    summary = WriteSummary(attempted=len(rows))
+    started = time.perf_counter()
+    for position, values in enumerate(tqdm(rows, desc="one by one", unit="row", disable=not progress)):
+        try:
+            session.execute(statement, values)
+            summary.written += 1
+        except Exception as error:  # counted and reported, never dropped
+            summary.failures.append((position, _error_text(error)))
+    summary.seconds = time.perf_counter() - started
+    return summary
+
+
+def write_concurrently(session: Session, statement: PreparedStatement, rows: Sequence[Sequence[Any]],
+                       concurrency: int = DEFAULT_CONCURRENCY) -> WriteSummary:
+    """All rows through ``execute_concurrent_with_args``, at most ``concurrency`` in flight."""
+    summary = WriteSummary(attempted=len(rows))
+    started = time.perf_counter()
+    outcomes = execute_concurrent_with_args(session, statement, rows, concurrency=concurrency,
+                                            raise_on_first_error=False, results_generator=True)
+    for position, (success, result) in enumerate(outcomes):
+        if success:
+            summary.written += 1
+        else:
+            summary.failures.append((position, _error_text(result)))
+    summary.seconds = time.perf_counter() - started
+    return summary
+
+
+def write_async(session: Session, statement: PreparedStatement, rows: Sequence[Sequence[Any]],
+                in_flight: int = DEFAULT_CONCURRENCY) -> WriteSummary:
+    """``execute_async`` per row, a semaphore keeping at most ``in_flight`` requests open."""
+    summary = WriteSummary(attempted=len(rows))
+    slots = threading.Semaphore(in_flight)
+    lock = threading.Lock()
+    done = threading.Event()
+    outstanding = [len(rows)]
+
+    def finished(position: int, error: BaseException | None = None) -> None:
+        with lock:
+            if error is None:
+                summary.written += 1
+            else:
+                summary.failures.append((position, _error_text(error)))
+            outstanding[0] -= 1
+            if outstanding[0] == 0:
+                done.set()
+        slots.release()
+
+    started = time.perf_counter()
+    if not rows:
+        done.set()
+    for position, values in enumerate(rows):
+        slots.acquire()  # wait for a free slot: never more than in_flight requests open
+        future = session.execute_async(statement, values)
+        future.add_callbacks(lambda _result, p=position: finished(p),
+                             lambda error, p=position: finished(p, error))
+    done.wait()
+    summary.failures.sort()
+    summary.seconds = time.perf_counter() - started
+    return summary
+
+
+def write_partition_batches(session: Session, statement: PreparedStatement, rows: Sequence[Sequence[Any]],
+                            partition_of: Callable[[Sequence[Any]], Hashable], rows_per_batch: int = 50,
+                            concurrency: int = DEFAULT_CONCURRENCY) -> WriteSummary:
+    """UNLOGGED batches of at most ``rows_per_batch`` rows, each within one partition, sent concurrently.
+
+    ``partition_of(values)`` gives a row's partition key (e.g. ``lambda v: (v[0], v[1])``). A failed batch
+    counts all of its rows as failed.
+    """
+    by_partition: dict[Hashable, list[int]] = defaultdict(list)
+    for position, values in enumerate(rows):
+        by_partition[partition_of(values)].append(position)
+    groups = [positions[start:start + rows_per_batch] for positions in by_partition.values()
+              for start in range(0, len(positions), rows_per_batch)]
+    summary = WriteSummary(attempted=len(rows))
+    started = time.perf_counter()
+    batches, sent_groups = [], []
+    for positions in groups:
+        batch = BatchStatement(batch_type=BatchType.UNLOGGED)
+        try:
+            for position in positions:
+                batch.add(statement, rows[position])
+        except Exception as error:  # values the driver cannot even encode: the whole batch fails
+            summary.failures.extend((position, _error_text(error)) for position in positions)
+            continue
+        batch.is_idempotent = True
+        batches.append((batch, ()))
+        sent_groups.append(positions)
+    outcomes = execute_concurrent(session, batches, concurrency=concurrency, raise_on_first_error=False)
+    for positions, (success, result) in zip(sent_groups, outcomes):
+        if success:
+            summary.written += len(positions)
+        else:
+            summary.failures.extend((position, _error_text(result)) for position in positions)
+    summary.failures.sort()
+    summary.seconds = time.perf_counter() - started
+    return summary
 
 
 def insert_rows(session: Session, table: str, rows: list[dict]) -> int:
-    """Upsert ``rows`` (dicts with the same keys) into ``table`` with one prepared statement.
+    """Upsert ``rows`` (dicts with the same keys) into ``table``, concurrently; return how many were written.
 
-    Cassandra's INSERT is an upsert: running it twice with the same primary keys leaves the same
-    table, which is what makes a re-run notebook (or a replayed stream) idempotent.
+    Cassandra's INSERT is an upsert: running it twice with the same primary keys leaves the same table,
+    which is what makes a re-run notebook (or a replayed stream) idempotent. Raises WriteFailed if any
+    row could not be written.
     """
     if not rows:
         return 0
     columns = list(rows[0])
-    statement = session.prepare(
-        f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})"
-    )
-    for row in rows:
-        # pandas hands out numpy scalars; the driver wants plain Python numbers.
-        values = [row[column].item() if hasattr(row[column], "item") else row[column] for column in columns]
-        session.execute(statement, values)
-    return len(rows)
+    statement = prepare_idempotent(
+        session, f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})")
+    # pandas hands out numpy scalars; the driver wants plain Python numbers.
+    values = [[row[column].item() if hasattr(row[column], "item") else row[column] for column in columns]
+              for row in rows]
+    return write_concurrently(session, statement, values).raise_for_failures().written

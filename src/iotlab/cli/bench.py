@@ -35,3 +35,16 @@ def bench_aggregate(readings: int, devices: int, runs: int) -> None:
     from iotlab.bench import bench_aggregate as run
 
     run(readings=readings, devices=devices, runs=runs, echo=click.echo)
+
+
+@bench.command("cassandra")
+@click.option("--rows", default=100_000, show_default=True, type=click.IntRange(min=100))
+@click.option("--devices", default=100, show_default=True, type=click.IntRange(min=1))
+@click.option("--concurrency", default=64, show_default=True, type=click.IntRange(min=1, max=1024),
+              help="Requests in flight for the concurrent, async and batch methods.")
+@fail_cleanly
+def bench_cassandra(rows: int, devices: int, concurrency: int) -> None:
+    """The same window rows written one by one, concurrently, with async futures and in partition batches."""
+    from iotlab.bench import bench_cassandra as run
+
+    run(rows=rows, devices=devices, concurrency=concurrency, echo=click.echo)

@@ -11,7 +11,7 @@ would round some milliseconds.
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 MINUTE_MS = 60_000
@@ -67,3 +67,23 @@ def format_epoch_ms(milliseconds: int) -> str:
 def timestamp_ms(text: str) -> int:
     """The contract's timestamp text as milliseconds since the epoch."""
     return epoch_ms(parse_timestamp(text))
+
+
+def utc_day(moment: datetime) -> date:
+    """The UTC calendar day of an aware moment: the time bucket of the course's Cassandra tables."""
+    return moment.astimezone(timezone.utc).date()
+
+
+def utc_days(start: datetime, end: datetime) -> list[date]:
+    """Every UTC day that the half-open range [start, end) touches, in order (none when end <= start).
+
+    A range that ends exactly at midnight does not touch the day that begins then.
+    """
+    if end <= start:
+        return []
+    last = utc_day(end - timedelta(microseconds=1))
+    days, day = [], utc_day(start)
+    while day <= last:
+        days.append(day)
+        day += timedelta(days=1)
+    return days

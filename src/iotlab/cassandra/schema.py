@@ -1,0 +1,76 @@
+"""The course's tables (``schema.cql``), created idempotently in a keyspace, and a reset for the course's
+keyspaces only.
+
+The CQL lives in its own file so learners read it as CQL, queries first, one table per query; this
+module runs it. Table names in the file carry no keyspace: ``create_schema`` puts each statement in the
+keyspace it is given, so notebooks and tests each get their own copy of the store.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from cassandra.cluster import Session
+
+from iotlab.cassandra.session import ensure_keyspace
+
+SCHEMA_FILE = Path(__file__).with_name("schema.cql")
+
+WINDOWS_TABLE = "windows_by_device_day"
+ALERTS_BY_DAY_TABLE = "alerts_by_day"
+ALERTS_BY_DEVICE_TABLE = "alerts_by_device_day"
+LATEST_READING_TABLE = "latest_reading_by_fleet"
+TABLES = (WINDOWS_TABLE, ALERTS_BY_DAY_TABLE, ALERTS_BY_DEVICE_TABLE, LATEST_READING_TABLE)
+
+# Every keyspace the course creates starts with this: a reset drops those and nothing else.
+COURSE_KEYSPACE_PREFIX = "iotlab"
+
+_VALID_NAME = re.compile(r"^[a-z][a-z0-9_]{0,47}$")
+
+
+def check_keyspace_name(keyspace: str) -> str:
+    """The name, if Cassandra accepts it unquoted (letters, digits, _; at most 48), else ValueError."""
+    if not _VALID_NAME.match(keyspace):
+        raise ValueError(f"{keyspace!r} is not a keyspace name: use lower-case letters, digits and _, at most 48, "
+                         "starting with a letter")
+    return keyspace
+
+
+def schema_statements(keyspace: str) -> list[str]:
+    """The statements of ``schema.cql``, comments removed, each table and index qualified with ``keyspace``."""
+    check_keyspace_name(keyspace)
+    text = "\n".join(line.split("--", 1)[0].rstrip() for line in SCHEMA_FILE.read_text().splitlines())
+    statements = [statement.strip() for statement in re.split(r"^\s*;\s*$", text, flags=re.MULTILINE)]
+    qualified = []
+    for statement in filter(None, statements):
+        statement = re.sub(r"(CREATE TABLE IF NOT EXISTS) (\w+)", rf"\1 {keyspace}.\2", statement)
+        statement = re.sub(r"( ON) (\w+) \(", rf"\1 {keyspace}.\2 (", statement)
+        qualified.append(statement)
+    return qualified
+
+
+def create_schema(session: Session, keyspace: str, replication_factor: int = 1) -> list[str]:
+    """Create the keyspace (if missing) and every table and index of the store; return the statements run.
+
+    Safe to run again: each statement is ``IF NOT EXISTS``.
+    """
+    ensure_keyspace(session, check_keyspace_name(keyspace), replication_factor)
+    statements = schema_statements(keyspace)
+    for statement in statements:
+        session.execute(statement, timeout=60)
+    return statements
+
+
+def course_keyspaces(session: Session) -> list[str]:
+    """The keyspaces the course made (their names start with ``iotlab``), sorted."""
+    rows = session.execute("SELECT keyspace_name FROM system_schema.keyspaces")
+    return sorted(row.keyspace_name for row in rows if row.keyspace_name.startswith(COURSE_KEYSPACE_PREFIX))
+
+
+def reset_course_keyspaces(session: Session) -> list[str]:
+    """Drop the course's keyspaces, and only those (never ``system*`` or anyone else's); return their names."""
+    dropped = course_keyspaces(session)
+    for keyspace in dropped:
+        session.execute(f"DROP KEYSPACE IF EXISTS {keyspace}", timeout=60)
+    return dropped

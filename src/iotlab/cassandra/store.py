@@ -1,0 +1,191 @@
+"""The course's store: write window aggregates, alerts and latest readings into the tables of
+``schema.cql``, and answer the five design queries from them.
+
+One ``Store`` per session and keyspace; it prepares its statements once (after ``create_schema``). Writes
+are idempotent upserts with deterministic primary keys, sent concurrently, and return a ``WriteSummary``
+(failures counted, never swallowed). Reads return pandas DataFrames; a time range is read one day bucket
+at a time, since each bucket is its own partition.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime, timedelta, timezone
+from typing import Any, Iterable, Optional, Union
+
+import pandas as pd
+from cassandra.cluster import Session
+from cassandra.query import SimpleStatement
+
+from iotlab.cassandra.schema import (
+    ALERTS_BY_DAY_TABLE,
+    ALERTS_BY_DEVICE_TABLE,
+    LATEST_READING_TABLE,
+    WINDOWS_TABLE,
+    check_keyspace_name,
+)
+from iotlab.cassandra.writes import DEFAULT_CONCURRENCY, WriteSummary, prepare_idempotent, write_concurrently
+from iotlab.core.timestamps import EPOCH, parse_timestamp, utc_day, utc_days
+
+FLEET = "fleet"  # the one partition of latest_reading_by_fleet: the lab has one fleet
+PAGE_SIZE = 1000  # rows per page when reading: the driver fetches the next page as the loop reaches it
+
+Moment = Union[str, datetime, int]  # contract text, an aware datetime, or milliseconds since the epoch
+
+WINDOW_COLUMNS = ["device_id", "day", "window_start", "window_end", "readings", "avg_temp", "min_temp", "max_temp",
+                  "avg_humidity"]
+ALERT_COLUMNS = ["device_id", "day", "alert_at", "kind", "started_at", "ended_at", "score", "details"]
+
+
+def moment(value: Moment) -> datetime:
+    """An aware UTC datetime from the contract's text, a datetime (naive means UTC) or epoch milliseconds."""
+    if isinstance(value, str):
+        return parse_timestamp(value)
+    if isinstance(value, datetime):
+        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+    return EPOCH + timedelta(milliseconds=int(value))
+
+
+def event_micros(value: Moment) -> int:
+    """Microseconds since the epoch: the unit of a write's ``USING TIMESTAMP``."""
+    return (moment(value) - EPOCH) // timedelta(microseconds=1)
+
+
+def window_values(window: dict) -> tuple:
+    """A window aggregate (the data contract's fields) as the values of a windows_by_device_day row."""
+    start = moment(window["window_start"])
+    return (window["device_id"], utc_day(start), start, moment(window["window_end"]), int(window["count"]),
+            float(window["avg_temp"]), float(window["min_temp"]), float(window["max_temp"]),
+            float(window["avg_humidity"]))
+
+
+def alert_values(alert: dict) -> tuple:
+    """An alert (device_id, kind, alert_at, start, end, and optionally score and details) as row values.
+
+    ``details`` (the detector's parameters) is stored as JSON text with sorted keys, so the same alert
+    always writes the same bytes.
+    """
+    alert_at = moment(alert["alert_at"])
+    details = alert.get("details")
+    return (alert["device_id"], utc_day(alert_at), alert_at, alert["kind"], moment(alert["start"]),
+            moment(alert["end"]), None if alert.get("score") is None else float(alert["score"]),
+            None if details is None else json.dumps(details, sort_keys=True))
+
+
+def _plain(value: Any) -> Any:
+    """numpy scalars (as pandas hands them out) as plain Python values, which the driver expects."""
+    return value.item() if hasattr(value, "item") else value
+
+
+class Store:
+    """The course's tables in one keyspace, behind the writes and the queries the course needs.
+
+    Its prepared statements (``insert_window``, ``insert_alert_by_day``, ``insert_alert_by_device``,
+    ``upsert_latest``) are public: notebook 08 and the bench send them in other ways.
+    """
+
+    def __init__(self, session: Session, keyspace: str) -> None:
+        self.session = session
+        self.keyspace = check_keyspace_name(keyspace)
+        ks = self.keyspace
+        self.insert_window = prepare_idempotent(session, (
+            f"INSERT INTO {ks}.{WINDOWS_TABLE} ({', '.join(WINDOW_COLUMNS)}) VALUES ({', '.join('?' * 9)})"))
+        self.insert_alert_by_day = prepare_idempotent(session, (
+            f"INSERT INTO {ks}.{ALERTS_BY_DAY_TABLE} ({', '.join(ALERT_COLUMNS)}) VALUES ({', '.join('?' * 8)})"))
+        self.insert_alert_by_device = prepare_idempotent(session, (
+            f"INSERT INTO {ks}.{ALERTS_BY_DEVICE_TABLE} ({', '.join(ALERT_COLUMNS)}) VALUES ({', '.join('?' * 8)})"))
+        # The reading's own time is the write's timestamp: of two writes for a device, the one with the later
+        # event time wins, in whatever order they reach the node.
+        self.upsert_latest = prepare_idempotent(session, (
+            f"INSERT INTO {ks}.{LATEST_READING_TABLE} (fleet, device_id, reading_at, temperature, humidity, status) "
+            "VALUES (?, ?, ?, ?, ?, ?) USING TIMESTAMP ?"))
+
+    # ------------------------------------------------------------------ writes
+
+    def write_windows(self, windows: Iterable[dict], concurrency: int = DEFAULT_CONCURRENCY) -> WriteSummary:
+        """Upsert window aggregates (dicts in the data contract, e.g. ``iotlab aggregate``'s lines)."""
+        rows = [tuple(_plain(v) for v in window_values(window)) for window in windows]
+        return write_concurrently(self.session, self.insert_window, rows, concurrency)
+
+    def write_alerts(self, alerts: Iterable[dict], concurrency: int = DEFAULT_CONCURRENCY) -> WriteSummary:
+        """Upsert alerts into both alert tables (by day, by device and day); the summary counts each alert
+        once, as failed if either of its two writes failed."""
+        rows = [alert_values(alert) for alert in alerts]
+        by_day = write_concurrently(self.session, self.insert_alert_by_day, rows, concurrency)
+        by_device = write_concurrently(self.session, self.insert_alert_by_device, rows, concurrency)
+        failed = dict(by_day.failures)
+        failed.update((position, error) for position, error in by_device.failures if position not in failed)
+        return WriteSummary(attempted=len(rows), written=len(rows) - len(failed), failures=sorted(failed.items()),
+                            seconds=by_day.seconds + by_device.seconds)
+
+    def write_latest_readings(self, readings: Iterable[dict], concurrency: int = DEFAULT_CONCURRENCY) -> WriteSummary:
+        """Upsert readings (the data contract) into the fleet's latest-reading row of each device; the newest
+        event time wins, whatever the order of the writes."""
+        rows = []
+        for reading in readings:
+            at = moment(reading["timestamp"])
+            rows.append((FLEET, reading["device_id"], at, float(reading["temperature"]), float(reading["humidity"]),
+                         reading.get("status"), event_micros(at)))
+        return write_concurrently(self.session, self.upsert_latest, rows, concurrency)
+
+    # ------------------------------------------------------------------ reads
+
+    def frame(self, cql: str, parameters: Optional[tuple] = None) -> pd.DataFrame:
+        """Run a query, page by page, into a DataFrame (timestamps as aware UTC pandas times)."""
+        result = self.session.execute(SimpleStatement(cql, fetch_size=PAGE_SIZE), parameters)
+        frame = pd.DataFrame(list(result), columns=result.column_names)
+        for column in frame.columns:
+            if column in ("window_start", "window_end", "alert_at", "started_at", "ended_at", "reading_at"):
+                frame[column] = pd.to_datetime(frame[column], utc=True)
+        return frame
+
+    def device_windows(self, device_id: str, start: Moment, end: Moment) -> pd.DataFrame:
+        """Q2: a device's windows with start in [start, end), oldest first: one query per day bucket."""
+        begin, finish = moment(start), moment(end)
+        frames = [self.frame(f"SELECT * FROM {self.keyspace}.{WINDOWS_TABLE} WHERE device_id = %s AND day = %s "
+                             "AND window_start >= %s AND window_start < %s", (device_id, day, begin, finish))
+                  for day in utc_days(begin, finish)]
+        return _concat_sorted(frames, "window_start")
+
+    def latest_windows(self, device_id: str, count: int, until: Moment, max_days: int = 31) -> pd.DataFrame:
+        """Q1: a device's ``count`` newest windows starting before ``until``, newest first, walking back one day
+        bucket at a time (at most ``max_days``)."""
+        limit = moment(until)
+        found: list[pd.DataFrame] = []
+        day = utc_day(limit - timedelta(microseconds=1))
+        for _ in range(max_days):
+            missing = count - sum(len(frame) for frame in found)
+            if missing <= 0:
+                break
+            found.append(self.frame(
+                f"SELECT * FROM {self.keyspace}.{WINDOWS_TABLE} WHERE device_id = %s AND day = %s "
+                f"AND window_start < %s LIMIT {int(missing)}", (device_id, day, limit)))
+            day -= timedelta(days=1)
+        return _concat_sorted(found, "window_start", newest_first=True).head(count)
+
+    def fleet_alerts(self, day: date, kind: Optional[str] = None) -> pd.DataFrame:
+        """Q3: the fleet's alerts of a UTC day, newest first; of one kind only with ``kind`` (the SAI index)."""
+        cql = f"SELECT * FROM {self.keyspace}.{ALERTS_BY_DAY_TABLE} WHERE day = %s"
+        if kind is None:
+            return self.frame(cql, (day,))
+        return self.frame(cql + " AND kind = %s", (day, kind))
+
+    def device_alerts(self, device_id: str, start: Moment, end: Moment) -> pd.DataFrame:
+        """Q4: a device's alerts raised in [start, end), newest first."""
+        begin, finish = moment(start), moment(end)
+        frames = [self.frame(f"SELECT * FROM {self.keyspace}.{ALERTS_BY_DEVICE_TABLE} WHERE device_id = %s "
+                             "AND day = %s AND alert_at >= %s AND alert_at < %s", (device_id, day, begin, finish))
+                  for day in utc_days(begin, finish)]
+        return _concat_sorted(frames, "alert_at", newest_first=True)
+
+    def latest_readings(self) -> pd.DataFrame:
+        """Q5: the latest reading of every device (one partition), by device."""
+        return self.frame(f"SELECT * FROM {self.keyspace}.{LATEST_READING_TABLE} WHERE fleet = %s", (FLEET,))
+
+
+def _concat_sorted(frames: list[pd.DataFrame], column: str, newest_first: bool = False) -> pd.DataFrame:
+    """Frames from several day buckets as one, sorted by ``column``, with a fresh index."""
+    non_empty = [frame for frame in frames if not frame.empty]
+    if not non_empty:
+        return frames[0] if frames else pd.DataFrame()
+    return pd.concat(non_empty).sort_values(column, ascending=not newest_first).reset_index(drop=True)

@@ -1,0 +1,158 @@
+"""The course's store against the lab's real Cassandra node: schema, idempotent loads, counted failures,
+day buckets at midnight UTC, last-write-wins by event time, and the reset that drops only course keyspaces."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta, timezone
+
+import pytest
+from cassandra import ConsistencyLevel
+
+from iotlab.cassandra import (
+    TABLES,
+    WINDOWS_TABLE,
+    Store,
+    WriteFailed,
+    cassandra_session,
+    course_keyspaces,
+    create_schema,
+    ensure_keyspace,
+    prepare_idempotent,
+    reset_course_keyspaces,
+    window_values,
+    write_async,
+    write_concurrently,
+    write_one_by_one,
+    write_partition_batches,
+)
+from iotlab.jobs.window_aggregate import aggregate_lines
+from iotlab.sim.sensors import generate_readings, to_json_bytes
+
+KEYSPACE = "iotlab_test_store"
+MIDNIGHT = datetime(2025, 11, 6, tzinfo=timezone.utc)
+
+
+@pytest.fixture(scope="module")
+def session(lab_settings):
+    session = cassandra_session(lab_settings)
+    session.execute(f"DROP KEYSPACE IF EXISTS {KEYSPACE}", timeout=60)
+    create_schema(session, KEYSPACE)
+    yield session
+    session.cluster.shutdown()
+
+
+@pytest.fixture
+def store(session):
+    for table in TABLES:
+        session.execute(f"TRUNCATE {KEYSPACE}.{table}", timeout=60)
+    return Store(session, KEYSPACE)
+
+
+def window(device: str, start: datetime, avg: float = 21.0) -> dict:
+    return {"device_id": device, "window_start": start, "window_end": start + timedelta(minutes=5), "count": 5,
+            "avg_temp": avg, "min_temp": avg - 1, "max_temp": avg + 1, "avg_humidity": 40.0}
+
+
+def table_rows(session, table: str) -> list[tuple]:
+    return sorted(tuple(row) for row in session.execute(f"SELECT * FROM {KEYSPACE}.{table}"))
+
+
+def test_schema_is_created_idempotently(session):
+    create_schema(session, KEYSPACE)  # a second time: nothing fails, nothing changes
+    tables = {row.table_name for row in session.execute(
+        "SELECT table_name FROM system_schema.tables WHERE keyspace_name = %s", (KEYSPACE,))}
+    assert tables == set(TABLES)
+    indexes = {row.index_name for row in session.execute(
+        "SELECT index_name FROM system_schema.indexes WHERE keyspace_name = %s", (KEYSPACE,))}
+    assert indexes == {"alerts_by_day_kind"}
+
+
+def test_loading_the_same_windows_twice_leaves_the_same_table(session, store):
+    readings = list(generate_readings(600, devices=4, seed=8))
+    windows = aggregate_lines([to_json_bytes(r) for r in readings]).windows.to_dict("records")
+    assert store.write_windows(windows).raise_for_failures().written == len(windows)
+    first = table_rows(session, WINDOWS_TABLE)
+    store.write_windows(windows).raise_for_failures()
+    assert table_rows(session, WINDOWS_TABLE) == first
+    assert len(first) == len(windows)
+
+
+def test_a_range_across_midnight_reads_both_day_buckets(store):
+    starts = [MIDNIGHT + timedelta(minutes=5 * step) for step in range(-6, 6)]  # 23:30 to 00:25
+    store.write_windows([window("device-01", start) for start in starts]).raise_for_failures()
+    days = {row.day for row in store.session.execute(f"SELECT day FROM {KEYSPACE}.{WINDOWS_TABLE}")}
+    assert {str(day) for day in days} == {"2025-11-05", "2025-11-06"}
+    both = store.device_windows("device-01", MIDNIGHT - timedelta(minutes=30), MIDNIGHT + timedelta(minutes=30))
+    assert list(both.window_start) == starts
+    before = store.device_windows("device-01", MIDNIGHT - timedelta(hours=1), MIDNIGHT)  # ends at midnight
+    assert list(before.window_start) == starts[:6]
+    latest = store.latest_windows("device-01", 8, until=MIDNIGHT + timedelta(hours=1))
+    assert list(latest.window_start) == sorted(starts, reverse=True)[:8]
+
+
+def test_latest_reading_is_the_newest_event_whatever_the_write_order(store):
+    newer = {"device_id": "device-01", "timestamp": "2025-11-05T12:01:00Z", "temperature": 21.0, "humidity": 40.0,
+             "status": "OK"}
+    older = {**newer, "timestamp": "2025-11-05T12:00:00Z", "temperature": 99.0}
+    store.write_latest_readings([newer]).raise_for_failures()
+    store.write_latest_readings([older]).raise_for_failures()  # arrives later, but is older: must not win
+    latest = store.latest_readings()
+    assert latest.temperature.tolist() == [21.0]
+
+
+def test_alerts_by_day_kind_and_device(store):
+    at = MIDNIGHT + timedelta(hours=1)
+    alerts = [{"device_id": "device-01", "kind": "silence", "alert_at": at, "start": at - timedelta(minutes=10),
+               "end": at, "details": {"gap_minutes": 10}},
+              {"device_id": "device-02", "kind": "spike", "alert_at": at + timedelta(minutes=5), "start": at,
+               "end": at, "score": 6.5}]
+    store.write_alerts(alerts).raise_for_failures()
+    assert store.fleet_alerts(at.date()).device_id.tolist() == ["device-02", "device-01"]  # newest first
+    assert store.fleet_alerts(at.date(), kind="spike").device_id.tolist() == ["device-02"]
+    mine = store.device_alerts("device-01", MIDNIGHT - timedelta(days=1), MIDNIGHT + timedelta(days=1))
+    assert mine.kind.tolist() == ["silence"] and mine.details.tolist() == ['{"gap_minutes": 10}']
+
+
+@pytest.mark.parametrize("method", ["one_by_one", "concurrently", "async", "batches"])
+def test_every_failed_write_is_counted_with_its_row(session, store, method):
+    rows = [list(window_values(window("device-01", MIDNIGHT + timedelta(minutes=5 * i)))) for i in range(20)]
+    for position in (3, 11):
+        rows[position][0] = None  # a null partition key: the node refuses these two rows
+    statement = store.insert_window
+    summary = {
+        "one_by_one": lambda: write_one_by_one(session, statement, rows),
+        "concurrently": lambda: write_concurrently(session, statement, rows),
+        "async": lambda: write_async(session, statement, rows, in_flight=4),
+        "batches": lambda: write_partition_batches(session, statement, rows, lambda v: (v[0], v[1]),
+                                                   rows_per_batch=1),
+    }[method]()
+    assert summary.attempted == 20 and summary.written == 18
+    assert [position for position, _ in summary.failures] == [3, 11]
+    assert any(word in summary.failures[0][1].lower() for word in ("null", "none"))  # the reason is kept
+    with pytest.raises(WriteFailed, match="row 3"):
+        summary.raise_for_failures()
+    assert len(table_rows(session, WINDOWS_TABLE)) == 18
+
+
+def test_a_consistency_the_single_node_cannot_give_fails_every_write(session, store):
+    statement = prepare_idempotent(session, f"INSERT INTO {KEYSPACE}.{WINDOWS_TABLE} (device_id, day, window_start) "
+                                            "VALUES (?, ?, ?)")
+    statement.consistency_level = ConsistencyLevel.TWO  # two replicas: the lab has one node
+    summary = write_concurrently(session, statement, [("device-01", date(2025, 11, 5), MIDNIGHT)] * 3)
+    assert summary.written == 0 and summary.failed == 3
+    assert "Unavailable" in summary.failures[0][1]
+
+
+def test_reset_drops_the_course_keyspaces_only(session):
+    ensure_keyspace(session, "iotlab_test_reset")
+    ensure_keyspace(session, "notcourse_keep")
+    try:
+        assert "iotlab_test_reset" in course_keyspaces(session)
+        dropped = reset_course_keyspaces(session)
+        assert "iotlab_test_reset" in dropped and "notcourse_keep" not in dropped
+        remaining = {row.keyspace_name for row in session.execute("SELECT keyspace_name FROM system_schema.keyspaces")}
+        assert "notcourse_keep" in remaining and "system" in remaining
+        assert not any(name.startswith("iotlab") for name in remaining)
+    finally:
+        session.execute("DROP KEYSPACE IF EXISTS notcourse_keep", timeout=60)
+        create_schema(session, KEYSPACE)  # the module's other tests may still run after this one

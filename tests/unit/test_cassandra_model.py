@@ -1,0 +1,62 @@
+"""Pure pieces of the Cassandra store: day buckets, the schema file, and how contract records become rows."""
+
+from datetime import date, datetime, timedelta, timezone
+
+import pytest
+
+from iotlab.cassandra import TABLES, alert_values, event_micros, moment, schema_statements, window_values
+from iotlab.cassandra.schema import check_keyspace_name
+from iotlab.core.timestamps import utc_day, utc_days
+
+UTC = timezone.utc
+
+
+def test_utc_days_of_a_range():
+    start = datetime(2025, 11, 5, 23, 30, tzinfo=UTC)
+    assert utc_days(start, start + timedelta(minutes=30)) == [date(2025, 11, 5)]  # ends at midnight: one day
+    assert utc_days(start, start + timedelta(minutes=31)) == [date(2025, 11, 5), date(2025, 11, 6)]
+    assert utc_days(start, start) == [] and utc_days(start, start - timedelta(days=1)) == []
+    assert len(utc_days(start, start + timedelta(days=7))) == 8
+
+
+def test_utc_day_converts_offsets():
+    assert utc_day(datetime(2025, 11, 5, 23, 30, tzinfo=timezone(timedelta(hours=-5)))) == date(2025, 11, 6)
+
+
+def test_schema_has_every_table_qualified_with_the_keyspace():
+    statements = schema_statements("iotlab_x")
+    for table in TABLES:
+        assert any(f"CREATE TABLE IF NOT EXISTS iotlab_x.{table} (" in statement for statement in statements)
+    assert any("ON iotlab_x.alerts_by_day (kind) USING 'sai'" in statement for statement in statements)
+    assert not any("--" in statement for statement in statements)  # comments removed
+    assert all(statement.count("PRIMARY KEY") <= 1 for statement in statements)
+
+
+@pytest.mark.parametrize("name", ["IotLab", "1iot", "iot-lab", "a" * 49, "iot lab; DROP"])
+def test_keyspace_names_are_checked(name):
+    with pytest.raises(ValueError):
+        check_keyspace_name(name)
+
+
+def test_moment_and_event_micros():
+    assert moment("2025-11-05T12:00:00+01:00") == datetime(2025, 11, 5, 11, tzinfo=UTC)
+    assert moment(datetime(2025, 11, 5, 11)) == datetime(2025, 11, 5, 11, tzinfo=UTC)  # naive means UTC
+    assert moment(1_762_344_000_000) == datetime(2025, 11, 5, 12, tzinfo=UTC)
+    assert event_micros("2025-11-05T12:00:00.250Z") == 1_762_344_000_250_000
+
+
+def test_window_values_bucket_by_the_utc_day_of_the_start():
+    values = window_values({"device_id": "device-01", "window_start": "2025-11-05T23:55:00Z",
+                            "window_end": "2025-11-06T00:00:00Z", "count": 5, "avg_temp": 21, "min_temp": 20,
+                            "max_temp": 22.5, "avg_humidity": 40})
+    assert values[:3] == ("device-01", date(2025, 11, 5), datetime(2025, 11, 5, 23, 55, tzinfo=UTC))
+    assert values[4:] == (5, 21.0, 20.0, 22.5, 40.0) and isinstance(values[5], float)
+
+
+def test_alert_values_store_details_as_stable_json():
+    alert = {"device_id": "d", "kind": "spike", "alert_at": "2025-11-06T00:00:00Z", "start": "2025-11-05T23:58:00Z",
+             "end": "2025-11-06T00:00:00Z", "score": 7, "details": {"z": 4, "baseline_minutes": 30}}
+    values = alert_values(alert)
+    assert values[1] == date(2025, 11, 6) and values[6] == 7.0
+    assert values[7] == '{"baseline_minutes": 30, "z": 4}'
+    assert alert_values({**alert, "score": None, "details": None})[6:] == (None, None)

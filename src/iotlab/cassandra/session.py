@@ -1,6 +1,10 @@
 """Cassandra sessions (cassandra-driver) for the local node, the docker node or DataStax Astra DB.
 
 Open a session once per process and reuse it; close it with ``session.cluster.shutdown()``.
+
+The driver's event loop: Python 3.12 removed ``asyncore``, the driver's old fallback, so the course asks
+for libev (bundled in the driver's Linux wheels since 3.30) and uses the asyncio reactor where libev
+cannot load.
 """
 
 from __future__ import annotations
@@ -16,13 +20,26 @@ from iotlab.core.errors import CassandraUnavailable
 from iotlab.core.settings import Settings, load_settings
 
 
+def connection_class() -> type:
+    """libev when it loads, else the driver's asyncio reactor (both work on Python 3.12)."""
+    try:
+        from cassandra.io.libevreactor import LibevConnection
+
+        return LibevConnection
+    except ImportError:  # no compiled libev extension on this platform
+        from cassandra.io.asyncioreactor import AsyncioConnection
+
+        return AsyncioConnection
+
+
 def build_cluster(settings: Settings) -> Cluster:
     """A driver Cluster for the configured node(s) or Astra bundle (not connected yet)."""
     auth = None
     if settings.cassandra_username:
         auth = PlainTextAuthProvider(settings.cassandra_username, settings.cassandra_password or "")
     if settings.astra_bundle:
-        return Cluster(cloud={"secure_connect_bundle": str(settings.astra_bundle)}, auth_provider=auth)
+        return Cluster(cloud={"secure_connect_bundle": str(settings.astra_bundle)}, auth_provider=auth,
+                       connection_class=connection_class())
     return Cluster(
         contact_points=list(settings.cassandra_hosts),
         port=settings.cassandra_port,
@@ -31,6 +48,7 @@ def build_cluster(settings: Settings) -> Cluster:
         execution_profiles={EXEC_PROFILE_DEFAULT: ExecutionProfile(load_balancing_policy=RoundRobinPolicy())},
         protocol_version=5,
         connect_timeout=5,
+        connection_class=connection_class(),
     )
 
 

@@ -92,3 +92,13 @@ class DockerLab:
     def follow_log(self, service: str) -> None:
         self._require_engine()
         subprocess.run(self.compose_command("logs", "--follow", "--tail", "0", *COMPOSE_SERVICES[service]))
+
+    def nodetool(self, *arguments: str) -> str:
+        """``nodetool`` inside the Cassandra container (its image ships it, with JMX on localhost)."""
+        self._require_engine()
+        result = self._compose("exec", "-T", "cassandra", "nodetool", *arguments, check=False)
+        if result.returncode != 0:
+            raise LabError(f"nodetool {' '.join(arguments)} failed",
+                           "is the lab up (`iotlab lab up --runtime docker`)?",
+                           details=(result.stdout + result.stderr)[-2000:])
+        return result.stdout

@@ -208,6 +208,18 @@ class NativeLab:
         )
         self._spawn("cassandra", command)
 
+    def nodetool(self, *arguments: str) -> str:
+        """``nodetool`` from the node's own jars, through its local-only JMX port (7199)."""
+        command = ["java", "-Xmx128m", f"-Dlogback.configurationFile={self.templates / 'cassandra' / 'logback.xml'}",
+                   "-cp", artifacts.classpath(self.jars, "cassandra"), "org.apache.cassandra.tools.NodeTool",
+                   "-h", "127.0.0.1", "-p", "7199", *arguments]
+        result = subprocess.run(command, capture_output=True, text=True, timeout=120)
+        if result.returncode != 0:
+            raise LabError(f"nodetool {' '.join(arguments)} failed",
+                           "is the lab up (`iotlab lab up`)? A lab started before JMX was enabled needs "
+                           "`iotlab lab down` and `iotlab lab up`", details=(result.stdout + result.stderr)[-2000:])
+        return result.stdout
+
     def flink_home(self) -> Path:
         """The Flink distribution that ships inside the PyFlink wheel."""
         import pyflink

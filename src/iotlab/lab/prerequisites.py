@@ -16,6 +16,7 @@ LAB_PORTS = {
     9093: "kafka (controller)",
     9042: "cassandra",
     7000: "cassandra (storage)",
+    7199: "cassandra (JMX, for nodetool)",
     8081: "flink (REST/Web UI)",
     6123: "flink (RPC)",
 }

@@ -42,3 +42,6 @@ class LabRuntime(Protocol):
 
     def follow_log(self, service: str) -> None:
         """Print a service's log as it grows, until interrupted."""
+
+    def nodetool(self, *arguments: str) -> str:
+        """Run Cassandra's ``nodetool`` with ``arguments`` against the lab's node; return what it printed."""

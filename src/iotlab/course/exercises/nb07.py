@@ -1,0 +1,199 @@
+"""Notebook 07 (Cassandra data modeling): sizing a partition, a table designed for a query, and a query an
+SAI index serves. The checks run against the lab's real node, in the scratch keyspace ``iotlab_check_nb07``."""
+
+from __future__ import annotations
+
+import random
+from datetime import datetime, timedelta, timezone
+from typing import Callable
+
+import pandas as pd
+from cassandra import InvalidRequest
+
+from iotlab.course.checks import CheckResult, check_cases, error_reason, failed, is_skipped, passed, skipped
+
+CHECK_KEYSPACE = "iotlab_check_nb07"
+
+# ----------------------------------------------------------------------------- 07.1 partition sizing
+
+BUCKETS_HOURS = {"hour": 1, "day": 24, "week": 24 * 7, "month": 24 * 30, "year": 24 * 365}
+
+
+def largest_bucket(interval_s: int, row_bytes: int, limit_bytes: int) -> str:
+    """Reference for 07.1: the longest time bucket whose partition (one row per ``interval_s``) stays within
+    ``limit_bytes``; "none" when even an hour is too much."""
+    best = "none"
+    for bucket, hours in BUCKETS_HOURS.items():  # shortest first
+        if (hours * 3600 // interval_s) * row_bytes <= limit_bytes:
+            best = bucket
+    return best
+
+
+SIZING_CASES = [
+    ("5-minute windows, 100 B rows, 10 MB", (300, 100, 10_000_000)),
+    ("one reading a second, 60 B rows, 10 MB", (1, 60, 10_000_000)),
+    ("one reading a minute, 60 B rows, 10 MB", (60, 60, 10_000_000)),
+    ("exactly at the limit: a day of 1 KB rows each minute is 1,440,000 B", (60, 1000, 1_440_000)),
+    ("a byte over the limit", (60, 1000, 1_439_999)),
+    ("too much even for an hour", (1, 10_000, 1_000_000)),
+]
+
+
+def check_largest_bucket(function: Callable[[int, int, int], str]) -> CheckResult:
+    return check_cases(
+        "largest_bucket", function, largest_bucket, SIZING_CASES,
+        hint="for each bucket from the shortest: rows = hours * 3600 // interval_s; bytes = rows * row_bytes; keep "
+             "the last bucket with bytes <= limit_bytes (a partition exactly at the limit is fine); 'none' if even "
+             "an hour is over",
+        probe_args=(60, 1, 1),
+    )
+
+
+# ----------------------------------------------------------------------------- 07.2 a table for a query
+
+READINGS_TABLE = "readings_by_device_day"
+READINGS_QUERY = (f"SELECT reading_at, temperature FROM {CHECK_KEYSPACE}.{READINGS_TABLE} "
+                  "WHERE device_id = %s AND day = %s AND reading_at >= %s AND reading_at < %s")
+
+
+def readings_table_cql(table: str) -> str:
+    """Reference for 07.2: readings of a device, one partition per device and UTC day, newest first."""
+    return f"""
+CREATE TABLE {table} (
+    device_id   text,
+    day         date,
+    reading_at  timestamp,
+    temperature double,
+    humidity    double,
+    PRIMARY KEY ((device_id, day), reading_at)
+) WITH CLUSTERING ORDER BY (reading_at DESC)"""
+
+
+def _check_readings() -> pd.DataFrame:
+    """Two days (across midnight UTC) of readings of three devices, every 2 minutes, in random order."""
+    start = datetime(2025, 11, 5, 22, 0, tzinfo=timezone.utc)
+    rows = [{"device_id": f"device-{device}", "reading_at": start + timedelta(minutes=2 * step),
+             "temperature": round(20 + device + step / 100, 2), "humidity": 40.0}
+            for device in range(1, 4) for step in range(0, 3 * 30)]  # 22:00 to 00:58
+    random.Random(7).shuffle(rows)
+    frame = pd.DataFrame(rows)
+    frame["day"] = [moment.date() for moment in frame.reading_at]
+    return frame
+
+
+def _key_columns(session, table: str) -> tuple[list[str], list[tuple[str, str]]]:
+    """(partition key columns, [(clustering column, order)]) of a table, from the schema tables."""
+    rows = list(session.execute("SELECT column_name, kind, position, clustering_order FROM system_schema.columns "
+                                "WHERE keyspace_name = %s AND table_name = %s", (CHECK_KEYSPACE, table)))
+    partition = [row.column_name for row in sorted(rows, key=lambda r: r.position) if row.kind == "partition_key"]
+    clustering = [(row.column_name, row.clustering_order) for row in sorted(rows, key=lambda r: r.position)
+                  if row.kind == "clustering"]
+    return partition, clustering
+
+
+def check_readings_table(function: Callable[[str], str]) -> CheckResult:
+    """Check 07.2: create the learner's table in a scratch keyspace, load readings, run the query."""
+    from iotlab.cassandra import cassandra_session, ensure_keyspace, prepare_idempotent, write_concurrently
+
+    name = "readings_table_cql"
+    table = f"{CHECK_KEYSPACE}.{READINGS_TABLE}"
+    if is_skipped(function, (table,)):
+        return skipped(name)
+    session = cassandra_session()
+    try:
+        ensure_keyspace(session, CHECK_KEYSPACE)
+        session.execute(f"DROP TABLE IF EXISTS {table}", timeout=60)
+        try:
+            session.execute(function(table), timeout=60)
+        except Exception as error:
+            return failed(name, f"Cassandra refused the CREATE TABLE: {error_reason(error)}")
+        partition, clustering = _key_columns(session, READINGS_TABLE)
+        if partition == ["device_id"]:
+            return failed(name, "the partition key is device_id alone: every reading a device ever sends lands in one "
+                                "partition that grows forever. Hint: add the day to the partition key, "
+                                "PRIMARY KEY ((device_id, day), ...)")
+        readings = _check_readings()
+        try:
+            insert = prepare_idempotent(session, f"INSERT INTO {table} (device_id, day, reading_at, temperature, "
+                                                 "humidity) VALUES (?, ?, ?, ?, ?)")
+        except Exception as error:
+            return failed(name, f"cannot insert a reading: {error_reason(error)}. Hint: the columns are device_id "
+                                "text, day date, reading_at timestamp, temperature double, humidity double")
+        rows = readings[["device_id", "day", "reading_at", "temperature", "humidity"]].itertuples(index=False)
+        write_concurrently(session, insert, [tuple(row) for row in rows]).raise_for_failures()
+        queries = [("device-2", "2025-11-05", "22:30", "23:30"), ("device-2", "2025-11-06", "00:00", "01:00"),
+                   ("device-3", "2025-11-05", "22:00", "22:07")]
+        for device, day, begin, end in queries:
+            start = datetime.fromisoformat(f"{day}T{begin}:00+00:00")
+            finish = datetime.fromisoformat(f"{day}T{end}:00+00:00")
+            try:
+                result = list(session.execute(READINGS_QUERY, (device, start.date(), start, finish)))
+            except InvalidRequest as error:
+                return failed(name, f"Cassandra cannot answer the query with this table: {error_reason(error)}. "
+                                    f"Hint: the query names device_id and day (the partition key) and a range of "
+                                    f"reading_at (a clustering column)")
+            mine = readings[(readings.device_id == device) & (readings.reading_at >= start)
+                            & (readings.reading_at < finish)].sort_values("reading_at", ascending=False)
+            expected = list(zip(mine.reading_at, mine.temperature))
+            actual = [(row.reading_at.replace(tzinfo=timezone.utc), row.temperature) for row in result]
+            if sorted(actual) != sorted(expected):
+                return failed(name, f"{device} {day} {begin}-{end}: {len(actual)} readings, expected {len(expected)}")
+            if actual != expected:
+                return failed(name, f"{device} {day} {begin}-{end}: the right readings, oldest first. Hint: "
+                                    "WITH CLUSTERING ORDER BY (reading_at DESC) stores them newest first")
+        return passed(name, f"partition key ({', '.join(partition)}), clustering {clustering}: {len(queries)} "
+                            "range queries answered from one partition each, newest first")
+    finally:
+        session.cluster.shutdown()
+
+
+# ----------------------------------------------------------------------------- 07.3 a query the SAI index serves
+
+
+def alerts_of_kind_cql(table: str) -> str:
+    """Reference for 07.3: the alerts of one UTC day and one kind, newest first (day and kind as %s)."""
+    return f"SELECT alert_at, device_id, kind FROM {table} WHERE day = %s AND kind = %s"
+
+
+def check_alerts_of_kind(function: Callable[[str], str]) -> CheckResult:
+    """Check 07.3: run the learner's query on the store's alerts_by_day (SAI on kind) in a scratch keyspace."""
+    from iotlab.cassandra import ALERTS_BY_DAY_TABLE, TABLES, Store, cassandra_session, create_schema
+
+    name = "alerts_of_kind_cql"
+    table = f"{CHECK_KEYSPACE}.{ALERTS_BY_DAY_TABLE}"
+    if is_skipped(function, (table,)):
+        return skipped(name)
+    cql = function(table)
+    if "ALLOW FILTERING" in cql.upper():
+        return failed(name, "the query asks for ALLOW FILTERING: with the partition key (day) and the indexed column "
+                            "(kind) Cassandra needs no filtering. Hint: WHERE day = %s AND kind = %s")
+    session = cassandra_session()
+    try:
+        create_schema(session, CHECK_KEYSPACE)
+        for existing in TABLES:
+            session.execute(f"TRUNCATE {CHECK_KEYSPACE}.{existing}", timeout=60)
+        store = Store(session, CHECK_KEYSPACE)
+        start = datetime(2025, 11, 5, 23, 0, tzinfo=timezone.utc)
+        kinds = ["spike", "stuck", "silence", "drift"]
+        alerts = [{"device_id": f"device-{n % 5:02d}", "kind": kinds[n % 4],
+                   "alert_at": start + timedelta(minutes=7 * n), "start": start + timedelta(minutes=7 * n - 5),
+                   "end": start + timedelta(minutes=7 * n)}
+                  for n in range(40)]  # 23:00 to 03:33: two days
+        store.write_alerts(alerts).raise_for_failures()
+        for day, kind in [(start.date(), "spike"), ((start + timedelta(days=1)).date(), "stuck"),
+                          (start.date(), "unknown")]:
+            try:
+                rows = list(session.execute(cql, (day, kind)))
+            except Exception as error:
+                return failed(name, f"the query failed: {error_reason(error)}. Hint: two %s placeholders, day then "
+                                    "kind")
+            expected = sorted(((alert["alert_at"], alert["device_id"]) for alert in alerts
+                               if alert["alert_at"].date() == day and alert["kind"] == kind), reverse=True)
+            actual = [(row.alert_at.replace(tzinfo=timezone.utc), row.device_id) for row in rows]
+            if actual != expected:
+                return failed(name, f"{day} {kind}: got {len(actual)} alerts, expected {len(expected)} (newest "
+                                    "first). Hint: SELECT alert_at, device_id, kind FROM the table WHERE day = %s AND "
+                                    "kind = %s")
+        return passed(name, "three (day, kind) queries answered from one partition each, the index picking the kind")
+    finally:
+        session.cluster.shutdown()

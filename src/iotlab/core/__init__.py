@@ -23,6 +23,8 @@ from iotlab.core.timestamps import (
     format_timestamp,
     parse_timestamp,
     timestamp_ms,
+    utc_day,
+    utc_days,
 )
 from iotlab.core.topics import (
     OutputTopics,
@@ -48,7 +50,7 @@ __all__ = [
     "dead_letter_topic", "epoch_ms", "format_epoch_ms", "format_timestamp", "IotlabError", "JobFailed",
     "lab_env_dir", "LabError", "late_topic", "load_settings", "MINUTE_MS", "OnEventWatermark", "OptionError",
     "OUT_OF_ORDERNESS_MINUTES", "OutputTopics", "parse_timestamp", "pinned", "project_root", "READING_SCHEMA",
-    "ServiceTimeout", "Settings", "SettingsError", "state_dir", "timestamp_ms", "TopicNotFound",
+    "ServiceTimeout", "Settings", "SettingsError", "state_dir", "timestamp_ms", "TopicNotFound", "utc_day", "utc_days",
     "validate_reading", "window_end_ms", "window_has_fired", "WINDOW_MINUTES", "WINDOW_MS", "window_start_ms",
     "windows_topic",
 ]

@@ -1,0 +1,216 @@
+"""Notebook 08 (Cassandra from Python): a concurrent idempotent loader, paging by hand, and a time range
+read across day buckets. The checks run against the lab's real node, in the scratch keyspace
+``iotlab_check_nb08``, and watch the calls the learner's code makes on the session."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from typing import Any, Callable
+
+import pandas as pd
+from cassandra.concurrent import execute_concurrent_with_args
+from cassandra.query import SimpleStatement
+
+from iotlab.course.checks import CheckResult, error_reason, failed, is_skipped, passed, skipped
+
+CHECK_KEYSPACE = "iotlab_check_nb08"
+START = datetime(2025, 11, 5, 20, 0, tzinfo=timezone.utc)
+
+
+class WatchedSession:
+    """A real session that counts the calls made through it: how the check tells one synchronous ``execute``
+    per row from the driver's concurrent execution, and a paged read from one that fetched everything."""
+
+    def __init__(self, session) -> None:
+        self._session = session
+        self.execute_calls: list[dict] = []
+        self.async_calls = 0
+
+    def execute(self, query, parameters=None, *args: Any, **kwargs: Any):
+        self.execute_calls.append({"paging_state": kwargs.get("paging_state"),
+                                   "fetch_size": getattr(query, "fetch_size", None)})
+        return self._session.execute(query, parameters, *args, **kwargs)
+
+    def execute_async(self, *args: Any, **kwargs: Any):
+        self.async_calls += 1
+        return self._session.execute_async(*args, **kwargs)
+
+    def __getattr__(self, name: str):
+        return getattr(self._session, name)
+
+
+def _scratch_store(session):
+    """The course's schema in the scratch keyspace, every table empty."""
+    from iotlab.cassandra import TABLES, Store, create_schema
+
+    create_schema(session, CHECK_KEYSPACE)
+    for table in TABLES:
+        session.execute(f"TRUNCATE {CHECK_KEYSPACE}.{table}", timeout=60)
+    return Store(session, CHECK_KEYSPACE)
+
+
+def _windows(devices: int, hours: int) -> list[dict]:
+    """5-minute windows of ``devices`` devices for ``hours`` hours from 20:00 UTC (across midnight)."""
+    return [{"device_id": f"device-{device:02d}", "window_start": START + timedelta(minutes=5 * step),
+             "window_end": START + timedelta(minutes=5 * step + 5), "count": 5, "avg_temp": 20 + step / 10 + device,
+             "min_temp": 19.0, "max_temp": 25.0, "avg_humidity": 40.0}
+            for device in range(1, devices + 1) for step in range(hours * 12)]
+
+
+# ----------------------------------------------------------------------------- 08.1 a concurrent loader
+
+
+def load_rows(session, statement, rows: list) -> tuple[int, list[int]]:
+    """Reference for 08.1: every row through ``execute_concurrent_with_args``; (rows written, positions of
+    the rows that failed)."""
+    outcomes = execute_concurrent_with_args(session, statement, rows, concurrency=64, raise_on_first_error=False)
+    failed_positions = [position for position, (success, _) in enumerate(outcomes) if not success]
+    return len(rows) - len(failed_positions), failed_positions
+
+
+def check_load_rows(function: Callable) -> CheckResult:
+    """Check 08.1: load 600 window rows (two of them broken) twice; the table must be the same after each run,
+    the broken rows reported by position, and the writes sent concurrently."""
+    from iotlab.cassandra import WINDOWS_TABLE, cassandra_session, window_values
+
+    name = "load_rows"
+    if is_skipped(function, (None, None, [])):
+        return skipped(name)
+    session = cassandra_session()
+    try:
+        store = _scratch_store(session)
+        rows = [list(window_values(window)) for window in _windows(devices=5, hours=10)]
+        broken = [57, 401]
+        for position in broken:
+            rows[position][0] = None  # no device id: the node refuses these rows
+        contents = []
+        for run in (1, 2):
+            watched = WatchedSession(session)
+            try:
+                written, failures = function(watched, store.insert_window, rows)
+            except Exception as error:
+                return failed(name, f"run {run} raised {type(error).__name__}: {error_reason(error)}. Hint: "
+                                    "raise_on_first_error=False, and count the failures instead of raising")
+            if len(watched.execute_calls) >= len(rows) // 2:
+                return failed(name, f"{len(watched.execute_calls)} synchronous execute calls for {len(rows)} rows: one "
+                                    "round trip per row. Hint: execute_concurrent_with_args(session, statement, rows, "
+                                    "concurrency=64, raise_on_first_error=False)")
+            if (written, sorted(failures)) != (len(rows) - len(broken), broken):
+                return failed(name, f"run {run}: returned ({written}, {sorted(failures)[:5]}), expected "
+                                    f"({len(rows) - len(broken)}, {broken}). Hint: the i-th outcome belongs to the "
+                                    "i-th row; success is its first element")
+            contents.append(sorted(tuple(row) for row in session.execute(
+                f"SELECT * FROM {CHECK_KEYSPACE}.{WINDOWS_TABLE}")))
+        if contents[0] != contents[1] or len(contents[0]) != len(rows) - len(broken):
+            return failed(name, f"the table holds {len(contents[0])} rows after the first run and {len(contents[1])} "
+                                "after the second: loading again must leave the same table")
+        return passed(name, f"{len(rows) - len(broken)} rows written concurrently, the {len(broken)} bad ones "
+                            "reported by position, and a second load left the table unchanged")
+    finally:
+        session.cluster.shutdown()
+
+
+# ----------------------------------------------------------------------------- 08.2 paging by hand
+
+
+def read_in_pages(session, cql: str, parameters: tuple, page_size: int) -> tuple[list, int]:
+    """Reference for 08.2: every row of the query, fetched ``page_size`` at a time, resuming each page from the
+    previous one's paging state; (rows, pages fetched)."""
+    statement = SimpleStatement(cql, fetch_size=page_size)
+    rows, pages, paging_state = [], 0, None
+    while True:
+        result = session.execute(statement, parameters, paging_state=paging_state)
+        rows.extend(result.current_rows)
+        pages += 1
+        paging_state = result.paging_state
+        if paging_state is None:
+            return rows, pages
+
+
+def check_read_in_pages(function: Callable) -> CheckResult:
+    """Check 08.2: 288 windows of one partition, read 100 at a time: 3 calls, the last two resuming."""
+    from iotlab.cassandra import WINDOWS_TABLE, cassandra_session
+
+    name = "read_in_pages"
+    if is_skipped(function, (None, "", (), 1)):
+        return skipped(name)
+    session = cassandra_session()
+    try:
+        store = _scratch_store(session)
+        store.write_windows(_windows(devices=2, hours=28)).raise_for_failures()
+        cql = f"SELECT window_start, avg_temp FROM {CHECK_KEYSPACE}.{WINDOWS_TABLE} WHERE device_id = %s AND day = %s"
+        parameters = ("device-02", (START + timedelta(days=1)).date())
+        expected = [tuple(row) for row in session.execute(SimpleStatement(cql, fetch_size=None), parameters)]
+        for page_size in (100, 288, 500):
+            watched = WatchedSession(session)
+            try:
+                rows, pages = function(watched, cql, parameters, page_size)
+            except Exception as error:
+                return failed(name, f"raised {type(error).__name__}: {error_reason(error)}")
+            at_least = -(-len(expected) // page_size)  # ceil; one more when the last page is exactly full
+            calls = watched.execute_calls
+            if [tuple(row) for row in rows] != expected:
+                return failed(name, f"page size {page_size}: {len(rows)} rows, expected the query's {len(expected)} "
+                                    "in the same order. Hint: add each page's result.current_rows")
+            if len(calls) != pages or any(call["fetch_size"] != page_size for call in calls):
+                return failed(name, f"page size {page_size}: {len(calls)} execute calls for {pages} pages reported, "
+                                    "or a statement without fetch_size. Hint: one execute per page, on "
+                                    "SimpleStatement(cql, fetch_size=page_size)")
+            if not at_least <= pages <= at_least + 1:
+                return failed(name, f"page size {page_size}: {pages} pages for {len(expected)} rows. Hint: stop "
+                                    "when result.paging_state is None")
+            if calls[0]["paging_state"] is not None or any(call["paging_state"] is None for call in calls[1:]):
+                return failed(name, "every page after the first must resume from the previous one: "
+                                    "session.execute(statement, parameters, paging_state=previous.paging_state)")
+        return passed(name, f"{len(expected)} rows read 100, 288 and 500 at a time, each page resuming the last")
+    finally:
+        session.cluster.shutdown()
+
+
+# ----------------------------------------------------------------------------- 08.3 a range across day buckets
+
+
+def windows_between(session, keyspace: str, device_id: str, start: datetime, end: datetime) -> pd.DataFrame:
+    """Reference for 08.3: the device's windows starting in [start, end), oldest first."""
+    from iotlab.cassandra import Store
+
+    return Store(session, keyspace).device_windows(device_id, start, end)
+
+
+RANGE_CASES = [
+    ("within one day", timedelta(hours=1), timedelta(hours=2)),
+    ("across midnight", timedelta(hours=3, minutes=30), timedelta(hours=5)),
+    ("ending exactly at midnight", timedelta(hours=2), timedelta(hours=4)),
+    ("starting exactly at midnight", timedelta(hours=4), timedelta(hours=4, minutes=20)),
+    ("three days", timedelta(hours=-1), timedelta(hours=30)),
+    ("nothing there", timedelta(days=5), timedelta(days=6)),
+]
+
+
+def check_windows_between(function: Callable) -> CheckResult:
+    """Check 08.3: ranges within a day, across midnight, ending or starting at midnight, over three days."""
+    from iotlab.cassandra import cassandra_session
+
+    name = "windows_between"
+    if is_skipped(function, (None, CHECK_KEYSPACE, "d", START, START)):
+        return skipped(name)
+    session = cassandra_session()
+    try:
+        store = _scratch_store(session)
+        store.write_windows(_windows(devices=2, hours=30)).raise_for_failures()  # 20:00 to 02:00 two days later
+        for case, begin, end in RANGE_CASES:
+            start, finish = START + begin, START + end
+            try:
+                frame = function(session, CHECK_KEYSPACE, "device-02", start, finish)
+            except Exception as error:
+                return failed(name, f"case '{case}' raised {type(error).__name__}: {error_reason(error)}")
+            expected = store.device_windows("device-02", start, finish)
+            got = [] if frame is None or frame.empty else list(pd.to_datetime(frame["window_start"], utc=True))
+            want = [] if expected.empty else list(expected["window_start"])
+            if got != want:
+                return failed(name, f"case '{case}': {len(got)} windows, expected {len(want)} (first expected: "
+                                    f"{want[0] if want else 'none'}). Hint: one query per UTC day the range touches "
+                                    "(iotlab.core.utc_days), window_start >= start AND < end, then sort oldest first")
+        return passed(name, f"all {len(RANGE_CASES)} ranges right, across day buckets")
+    finally:
+        session.cluster.shutdown()

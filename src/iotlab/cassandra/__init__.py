@@ -17,7 +17,15 @@ from iotlab.cassandra.schema import (
     schema_statements,
 )
 from iotlab.cassandra.session import build_cluster, cassandra_session, ensure_keyspace
-from iotlab.cassandra.store import FLEET, Store, alert_values, event_micros, moment, window_values
+from iotlab.cassandra.store import (
+    FLEET,
+    Store,
+    alert_values,
+    event_micros,
+    latest_reading_values,
+    moment,
+    window_values,
+)
 from iotlab.cassandra.writes import (
     WriteFailed,
     WriteSummary,
@@ -32,7 +40,8 @@ from iotlab.cassandra.writes import (
 __all__ = [
     "ALERTS_BY_DAY_TABLE", "ALERTS_BY_DEVICE_TABLE", "FLEET", "LATEST_READING_TABLE", "Store", "TABLES",
     "WINDOWS_TABLE", "WriteFailed", "WriteSummary", "alert_values", "build_cluster", "cassandra_session",
-    "course_keyspaces", "create_schema", "ensure_keyspace", "event_micros", "insert_rows", "moment",
+    "course_keyspaces", "create_schema", "ensure_keyspace", "event_micros", "insert_rows", "latest_reading_values",
+    "moment",
     "prepare_idempotent", "query_frame", "reset_course_keyspaces", "schema_statements", "window_values",
     "write_async", "write_concurrently", "write_one_by_one", "write_partition_batches",
 ]

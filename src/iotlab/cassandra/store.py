@@ -24,7 +24,13 @@ from iotlab.cassandra.schema import (
     WINDOWS_TABLE,
     check_keyspace_name,
 )
-from iotlab.cassandra.writes import DEFAULT_CONCURRENCY, WriteSummary, prepare_idempotent, write_concurrently
+from iotlab.cassandra.writes import (
+    DEFAULT_CONCURRENCY,
+    WriteSummary,
+    prepare_idempotent,
+    write_concurrently,
+    write_partition_batches,
+)
 from iotlab.core.timestamps import EPOCH, parse_timestamp, utc_day, utc_days
 
 FLEET = "fleet"  # the one partition of latest_reading_by_fleet: the lab has one fleet
@@ -70,6 +76,14 @@ def alert_values(alert: dict) -> tuple:
     return (alert["device_id"], utc_day(alert_at), alert_at, alert["kind"], moment(alert["start"]),
             moment(alert["end"]), None if alert.get("score") is None else float(alert["score"]),
             None if details is None else json.dumps(details, sort_keys=True))
+
+
+def latest_reading_values(reading: dict) -> tuple:
+    """A reading (the data contract) as the values of the fleet's latest-reading upsert, its event time in
+    microseconds last (``USING TIMESTAMP``)."""
+    at = moment(reading["timestamp"])
+    return (FLEET, reading["device_id"], at, float(reading["temperature"]), float(reading["humidity"]),
+            reading.get("status"), event_micros(at))
 
 
 def _plain(value: Any) -> Any:
@@ -119,14 +133,12 @@ class Store:
                             seconds=by_day.seconds + by_device.seconds)
 
     def write_latest_readings(self, readings: Iterable[dict], concurrency: int = DEFAULT_CONCURRENCY) -> WriteSummary:
-        """Upsert readings (the data contract) into the fleet's latest-reading row of each device; the newest
-        event time wins, whatever the order of the writes."""
-        rows = []
-        for reading in readings:
-            at = moment(reading["timestamp"])
-            rows.append((FLEET, reading["device_id"], at, float(reading["temperature"]), float(reading["humidity"]),
-                         reading.get("status"), event_micros(at)))
-        return write_concurrently(self.session, self.upsert_latest, rows, concurrency)
+        """Upsert readings (the data contract) into each device's row of the fleet's latest readings; the newest
+        event time wins, whatever the order of the writes. All rows share one partition, so they go in
+        unlogged batches of that partition."""
+        rows = [latest_reading_values(reading) for reading in readings]
+        return write_partition_batches(self.session, self.upsert_latest, rows, partition_of=lambda values: values[0],
+                                       concurrency=concurrency)
 
     # ------------------------------------------------------------------ reads
 

@@ -210,7 +210,11 @@ class NativeLab:
 
     def nodetool(self, *arguments: str) -> str:
         """``nodetool`` from the node's own jars, through its local-only JMX port (7199)."""
-        command = ["java", "-Xmx128m", f"-Dlogback.configurationFile={self.templates / 'cassandra' / 'logback.xml'}",
+        # The node's --add-exports/--add-opens (Java 17 modules), none of its server settings (heap, JMX port).
+        modules = [option for option in _jvm_options(self.templates / "cassandra" / "jvm17.options")
+                   if option.startswith("--add-")]
+        command = ["java", "-Xmx128m", *modules,
+                   f"-Dlogback.configurationFile={self.templates / 'cassandra' / 'logback.xml'}",
                    "-cp", artifacts.classpath(self.jars, "cassandra"), "org.apache.cassandra.tools.NodeTool",
                    "-h", "127.0.0.1", "-p", "7199", *arguments]
         result = subprocess.run(command, capture_output=True, text=True, timeout=120)

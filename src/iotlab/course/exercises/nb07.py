@@ -120,7 +120,11 @@ def check_readings_table(function: Callable[[str], str]) -> CheckResult:
             return failed(name, f"cannot insert a reading: {error_reason(error)}. Hint: the columns are device_id "
                                 "text, day date, reading_at timestamp, temperature double, humidity double")
         rows = readings[["device_id", "day", "reading_at", "temperature", "humidity"]].itertuples(index=False)
-        write_concurrently(session, insert, [tuple(row) for row in rows]).raise_for_failures()
+        loaded = write_concurrently(session, insert, [tuple(row) for row in rows])
+        if loaded.failures:
+            return failed(name, f"{loaded.failed} of {loaded.attempted} readings could not be written "
+                                f"({loaded.failures[0][1]}). Hint: the columns are device_id text, day date, "
+                                "reading_at timestamp, temperature double, humidity double")
         queries = [("device-2", "2025-11-05", "22:30", "23:30"), ("device-2", "2025-11-06", "00:00", "01:00"),
                    ("device-3", "2025-11-05", "22:00", "22:07")]
         for device, day, begin, end in queries:

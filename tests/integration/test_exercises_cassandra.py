@@ -1,0 +1,197 @@
+"""Notebooks 07 and 08: every check passes its reference, skips a stub, and fails wrong answers, against the
+lab's real Cassandra node."""
+
+from __future__ import annotations
+
+import pytest
+from cassandra.concurrent import execute_concurrent_with_args
+from cassandra.query import SimpleStatement
+
+from iotlab.cassandra import Store
+from iotlab.course.exercises import nb07, nb08
+
+
+def stub(*_args):
+    raise NotImplementedError()
+
+
+# ----------------------------------------------------------------------------- 07.1 largest_bucket
+
+
+def test_largest_bucket_reference_passes_and_stub_is_skipped():
+    assert nb07.check_largest_bucket(nb07.largest_bucket).passed
+    assert nb07.check_largest_bucket(stub).skipped
+
+
+def strictly_below(interval_s, row_bytes, limit_bytes):
+    best = "none"
+    for bucket, hours in nb07.BUCKETS_HOURS.items():
+        if (hours * 3600 // interval_s) * row_bytes < limit_bytes:
+            best = bucket
+    return best
+
+
+def rows_not_bytes(interval_s, row_bytes, limit_bytes):
+    return nb07.largest_bucket(interval_s, 1, limit_bytes)
+
+
+@pytest.mark.parametrize("wrong", [strictly_below, rows_not_bytes, lambda *_: "day"])
+def test_largest_bucket_wrong_answers_fail(wrong):
+    result = nb07.check_largest_bucket(wrong)
+    assert not result.passed and not result.skipped
+
+
+# ----------------------------------------------------------------------------- 07.2 readings_table_cql
+
+
+def test_readings_table_reference_passes_and_stub_is_skipped(lab_settings):
+    assert nb07.check_readings_table(nb07.readings_table_cql).passed
+    assert nb07.check_readings_table(stub).skipped
+
+
+def whole_history(table):
+    return (nb07.readings_table_cql(table).replace("PRIMARY KEY ((device_id, day), reading_at)",
+                                                   "PRIMARY KEY (device_id, day, reading_at)")
+            .replace("ORDER BY (reading_at DESC)", "ORDER BY (day DESC, reading_at DESC)"))
+
+
+def oldest_first(table):
+    return nb07.readings_table_cql(table).replace(" WITH CLUSTERING ORDER BY (reading_at DESC)", "")
+
+
+def reading_in_partition_key(table):
+    return (nb07.readings_table_cql(table).replace("PRIMARY KEY ((device_id, day), reading_at)",
+                                                   "PRIMARY KEY ((device_id, day, reading_at))")
+            .replace(" WITH CLUSTERING ORDER BY (reading_at DESC)", ""))
+
+
+def text_times(table):
+    return nb07.readings_table_cql(table).replace("reading_at  timestamp", "reading_at  text")
+
+
+@pytest.mark.parametrize("wrong", [whole_history, oldest_first, reading_in_partition_key, text_times])
+def test_readings_table_wrong_answers_fail(lab_settings, wrong):
+    result = nb07.check_readings_table(wrong)
+    assert not result.passed and not result.skipped
+
+
+def test_readings_table_names_the_unbounded_partition(lab_settings):
+    result = nb07.check_readings_table(whole_history)
+    assert "grows forever" in result.message
+
+
+# ----------------------------------------------------------------------------- 07.3 alerts_of_kind_cql
+
+
+def test_alerts_of_kind_reference_passes_and_stub_is_skipped(lab_settings):
+    assert nb07.check_alerts_of_kind(nb07.alerts_of_kind_cql).passed
+    assert nb07.check_alerts_of_kind(stub).skipped
+
+
+@pytest.mark.parametrize("wrong", [
+    lambda table: nb07.alerts_of_kind_cql(table) + " ALLOW FILTERING",
+    lambda table: f"SELECT alert_at, device_id, kind FROM {table} WHERE kind = %s AND day = %s",
+    lambda table: f"SELECT alert_at, device_id, kind FROM {table} WHERE day = %s AND kind > %s",
+])
+def test_alerts_of_kind_wrong_answers_fail(lab_settings, wrong):
+    result = nb07.check_alerts_of_kind(wrong)
+    assert not result.passed and not result.skipped
+
+
+# ----------------------------------------------------------------------------- 08.1 load_rows
+
+
+def test_load_rows_reference_passes_and_stub_is_skipped(lab_settings):
+    assert nb08.check_load_rows(nb08.load_rows).passed
+    assert nb08.check_load_rows(stub).skipped
+
+
+def one_by_one(session, statement, rows):
+    failures = []
+    for position, row in enumerate(rows):
+        try:
+            session.execute(statement, row)
+        except Exception:
+            failures.append(position)
+    return len(rows) - len(failures), failures
+
+
+def stops_at_first_error(session, statement, rows):
+    execute_concurrent_with_args(session, statement, rows)
+    return len(rows), []
+
+
+def reports_nothing(session, statement, rows):
+    execute_concurrent_with_args(session, statement, rows, raise_on_first_error=False)
+    return len(rows), []
+
+
+@pytest.mark.parametrize("wrong", [one_by_one, stops_at_first_error, reports_nothing])
+def test_load_rows_wrong_answers_fail(lab_settings, wrong):
+    result = nb08.check_load_rows(wrong)
+    assert not result.passed and not result.skipped
+
+
+# ----------------------------------------------------------------------------- 08.2 read_in_pages
+
+
+def test_read_in_pages_reference_passes_and_stub_is_skipped(lab_settings):
+    assert nb08.check_read_in_pages(nb08.read_in_pages).passed
+    assert nb08.check_read_in_pages(stub).skipped
+
+
+def all_at_once(session, cql, parameters, page_size):
+    rows = list(session.execute(SimpleStatement(cql, fetch_size=page_size), parameters))
+    return rows, -(-len(rows) // page_size)
+
+
+def first_page_only(session, cql, parameters, page_size):
+    result = session.execute(SimpleStatement(cql, fetch_size=page_size), parameters)
+    return list(result.current_rows), 1
+
+
+def restarts_every_page(session, cql, parameters, page_size):
+    rows, pages = [], 0
+    statement = SimpleStatement(cql, fetch_size=page_size)
+    total = len(list(session.execute(SimpleStatement(cql, fetch_size=None), parameters)))
+    while len(rows) < total:
+        rows.extend(session.execute(statement, parameters).current_rows)
+        pages += 1
+    return rows[:total], pages
+
+
+@pytest.mark.parametrize("wrong", [all_at_once, first_page_only, restarts_every_page])
+def test_read_in_pages_wrong_answers_fail(lab_settings, wrong):
+    result = nb08.check_read_in_pages(wrong)
+    assert not result.passed and not result.skipped
+
+
+# ----------------------------------------------------------------------------- 08.3 windows_between
+
+
+def test_windows_between_reference_passes_and_stub_is_skipped(lab_settings):
+    assert nb08.check_windows_between(nb08.windows_between).passed
+    assert nb08.check_windows_between(stub).skipped
+
+
+def first_day_only(session, keyspace, device_id, start, end):
+    store = Store(session, keyspace)
+    return store.frame(f"SELECT * FROM {keyspace}.windows_by_device_day WHERE device_id = %s AND day = %s "
+                       "AND window_start >= %s AND window_start < %s", (device_id, start.date(), start, end))
+
+
+def end_inclusive(session, keyspace, device_id, start, end):
+    from datetime import timedelta
+
+    return nb08.windows_between(session, keyspace, device_id, start, end + timedelta(milliseconds=1))
+
+
+def newest_first(session, keyspace, device_id, start, end):
+    frame = nb08.windows_between(session, keyspace, device_id, start, end)
+    return frame.iloc[::-1] if not frame.empty else frame
+
+
+@pytest.mark.parametrize("wrong", [first_day_only, end_inclusive, newest_first])
+def test_windows_between_wrong_answers_fail(lab_settings, wrong):
+    result = nb08.check_windows_between(wrong)
+    assert not result.passed and not result.skipped

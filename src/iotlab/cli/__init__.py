@@ -6,7 +6,8 @@
 | ``data`` | ``iotlab simulate``, ``iotlab replay`` |
 | ``jobs`` | ``iotlab aggregate`` |
 | ``course`` | ``iotlab course build`` |
-| ``bench`` | ``iotlab bench lab/aggregate`` |
+| ``store`` | ``iotlab store create/reset`` (the Cassandra tables) |
+| ``bench`` | ``iotlab bench lab/aggregate/cassandra`` |
 
 Every failure a user can fix ends in one line that says what is wrong and how to fix it, and a
 non-zero exit code (``errors``). Run ``iotlab --help`` or ``iotlab COMMAND --help``.
@@ -21,6 +22,7 @@ from iotlab.cli.course import course
 from iotlab.cli.data import replay, simulate
 from iotlab.cli.jobs import aggregate
 from iotlab.cli.lab import doctor, lab
+from iotlab.cli.store import store
 
 
 @click.group()
@@ -29,7 +31,7 @@ def main() -> None:
     """IoT Streaming Lab: Kafka, Flink and Cassandra on your machine."""
 
 
-for command in (lab, doctor, simulate, replay, aggregate, course, bench):
+for command in (lab, doctor, simulate, replay, aggregate, store, course, bench):
     main.add_command(command)
 
 if __name__ == "__main__":

@@ -156,3 +156,13 @@ def test_reset_drops_the_course_keyspaces_only(session):
     finally:
         session.execute("DROP KEYSPACE IF EXISTS notcourse_keep", timeout=60)
         create_schema(session, KEYSPACE)  # the module's other tests may still run after this one
+
+
+def test_the_cassandra_bench_writes_every_row_four_ways_and_prints_the_ratio(lab_settings):
+    from iotlab.bench import bench_cassandra
+
+    lines: list[str] = []
+    results = bench_cassandra(rows=600, devices=6, concurrency=16, echo=lines.append)
+    assert len(results) == 4 and all(summary.written == 600 and summary.failed == 0 for summary in results.values())
+    assert lines[-1].startswith("fastest / synchronous: ") and lines[-1].endswith("x")
+    assert any("cores" in line for line in lines)

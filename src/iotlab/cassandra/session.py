@@ -46,7 +46,9 @@ def build_cluster(settings: Settings) -> Cluster:
         auth_provider=auth,
         # One node, one data centre: plain round robin (the driver warns when no policy is given).
         execution_profiles={EXEC_PROFILE_DEFAULT: ExecutionProfile(load_balancing_policy=RoundRobinPolicy())},
-        protocol_version=5,
+        # v4, not v5: the driver frames v5 with checksums computed in Python, measured at ~13% more client
+        # CPU per request on the lab's machine; the course uses nothing v5 adds.
+        protocol_version=4,
         connect_timeout=5,
         connection_class=connection_class(),
     )

@@ -70,6 +70,26 @@ def check_parse_reading(function: Callable[[bytes], Row]) -> CheckResult:
 
 # ----------------------------------------------------------------------------- 04.1 a SQL query
 
+
+def _readings_table(purpose: str, count: int, devices: int, seed: int) -> tuple[list[dict], object]:
+    """Simulated readings in a fresh two-partition topic, and a batch table environment where they are the
+    table ``check_readings``: what the Flink SQL checks run on."""
+    from iotlab.flink.environments import table_environment
+    from iotlab.flink.tables import readings_source_ddl
+    from iotlab.kafka import producer, recreate_topic
+
+    topic = f"check.nb04.{purpose}.{uuid.uuid4().hex[:8]}"
+    recreate_topic(topic, partitions=2)
+    readings = list(generate_readings(count, devices=devices, seed=seed))
+    writer = producer()
+    for reading in readings:
+        writer.produce(topic, key=reading["device_id"].encode(), value=json.dumps(reading).encode())
+    writer.flush(30)
+    env = table_environment(batch=True)
+    env.execute_sql(readings_source_ddl("check_readings", topic, bounded=True))
+    return readings, env
+
+
 HOT_DEVICES_EXPECTED_COLUMNS = ["device_id", "readings", "max_temp"]
 
 
@@ -93,22 +113,10 @@ def _pandas_hot_devices(readings: list[dict], threshold: float) -> pd.DataFrame:
 def check_hot_devices_sql(function: Callable[[str, float], str]) -> CheckResult:
     """Check 04.1: run the learner's query with Flink on a fresh topic and compare with pandas, at two
     thresholds and at one equal to a device's hottest reading (``>``, not ``>=``)."""
-    from iotlab.flink.environments import table_environment
-    from iotlab.flink.tables import readings_source_ddl
-    from iotlab.kafka import producer, recreate_topic
-
     name = "hot_devices_sql"
     if is_skipped(function, ("readings", 25.0)):
         return skipped(name)
-    topic = f"check.nb04.hot.{uuid.uuid4().hex[:8]}"
-    recreate_topic(topic, partitions=2)
-    readings = list(generate_readings(240, devices=12, seed=44))
-    writer = producer()
-    for reading in readings:
-        writer.produce(topic, key=reading["device_id"].encode(), value=json.dumps(reading).encode())
-    writer.flush(30)
-    env = table_environment(batch=True)
-    env.execute_sql(readings_source_ddl("check_readings", topic, bounded=True))
+    readings, env = _readings_table("hot", count=240, devices=12, seed=44)
     maxima = _pandas_hot_devices(readings, float("-inf")).max_temp  # every device's hottest reading
     boundary = maxima.iloc[len(maxima) // 2]  # a device's hottest reading: `>` leaves that device out, `>=` not
     for threshold in (25.0, 27.5, float(boundary)):
@@ -205,23 +213,14 @@ def _summary_problem(messages: list, readings: list[dict], python_partitions: di
 def check_write_device_summary(function: Callable[[object, str, str], None]) -> CheckResult:
     """Check 04.3: run the learner's sink and INSERT with Flink on fresh topics, read the output topic back
     and compare every message (key, partition, JSON value) with pandas and with the course's producer."""
-    from iotlab.flink.environments import table_environment
-    from iotlab.flink.tables import readings_source_ddl
-    from iotlab.kafka import partitions_of_keys, producer, read_topic, recreate_topic
+    from iotlab.kafka import partitions_of_keys, read_topic, recreate_topic
 
     name = "write_device_summary"
     if is_skipped(function, (None, "readings", "topic")):
         return skipped(name)
-    source, target = (f"check.nb04.{part}.{uuid.uuid4().hex[:8]}" for part in ("summary-in", "summary-out"))
-    recreate_topic(source, partitions=2)
+    readings, env = _readings_table("summary-in", count=180, devices=9, seed=43)
+    target = f"check.nb04.summary-out.{uuid.uuid4().hex[:8]}"
     recreate_topic(target, partitions=3)
-    readings = list(generate_readings(180, devices=9, seed=43))
-    writer = producer()
-    for reading in readings:
-        writer.produce(source, key=reading["device_id"].encode(), value=json.dumps(reading).encode())
-    writer.flush(30)
-    env = table_environment(batch=True)
-    env.execute_sql(readings_source_ddl("check_readings", source, bounded=True))
     try:
         function(env, "check_readings", target)
     except Exception as error:

@@ -238,3 +238,37 @@ def test_job_names_by_state_check_fails_wrong_answers(lab_settings, wrong):
 def test_job_names_by_state_check_passes_the_reference_and_skips_a_stub(lab_settings):
     assert nb04.check_job_names_by_state(nb04.job_names_by_state).passed
     assert nb04.check_job_names_by_state(stub).skipped
+
+
+# ----------------------------------------------------------------------------- 04.3 write_device_summary
+
+
+def _summary_sink(tables, source_table, topic, key_options="'key.format' = 'raw', 'key.fields' = 'device_id',",
+                  select="COUNT(*) AS readings, AVG(temperature) AS avg_temp"):
+    from iotlab.core import load_settings
+
+    tables.execute_sql(f"""
+CREATE TEMPORARY TABLE device_summary (device_id STRING, readings BIGINT, avg_temp DOUBLE) WITH (
+  'connector' = 'kafka', 'topic' = '{topic}',
+  'properties.bootstrap.servers' = '{load_settings().kafka_bootstrap_for_jobs}', {key_options}
+  'value.format' = 'json')""")
+    tables.execute_sql(f"INSERT INTO device_summary SELECT device_id, {select} FROM {source_table} "
+                       "GROUP BY device_id").wait()
+
+
+@pytest.mark.parametrize("wrong", [
+    lambda tables, source, topic: _summary_sink(tables, source, topic, key_options=""),
+    lambda tables, source, topic: _summary_sink(tables, source, topic, select="COUNT(*) AS readings, "
+                                                                              "AVG(humidity) AS avg_temp"),
+    lambda tables, source, topic: _summary_sink(tables, source, topic, select="COUNT(DISTINCT `timestamp`) - 1 AS "
+                                                                              "readings, AVG(temperature) AS avg_temp"),
+])
+def test_write_device_summary_check_fails_wrong_answers(lab_settings, wrong):
+    result = nb04.check_write_device_summary(wrong)
+    assert not result.passed and not result.skipped
+
+
+def test_write_device_summary_check_passes_the_reference_and_skips_a_stub(lab_settings):
+    assert nb04.check_write_device_summary(nb04.write_device_summary).passed
+    assert nb04.check_write_device_summary(_summary_sink).passed
+    assert nb04.check_write_device_summary(stub).skipped

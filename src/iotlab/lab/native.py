@@ -213,7 +213,7 @@ class NativeLab:
         # The node's --add-exports/--add-opens (Java 17 modules), none of its server settings (heap, JMX port).
         modules = [option for option in _jvm_options(self.templates / "cassandra" / "jvm17.options")
                    if option.startswith("--add-")]
-        command = ["java", "-Xmx128m", *modules,
+        command = ["java", "-Xmx128m", *modules, f"-Dcassandra.logdir={self.logs_dir / 'nodetool'}",
                    f"-Dlogback.configurationFile={self.templates / 'cassandra' / 'logback.xml'}",
                    "-cp", artifacts.classpath(self.jars, "cassandra"), "org.apache.cassandra.tools.NodeTool",
                    "-h", "127.0.0.1", "-p", "7199", *arguments]

@@ -65,11 +65,17 @@ def reading_in_partition_key(table):
             .replace(" WITH CLUSTERING ORDER BY (reading_at DESC)", ""))
 
 
+def fleet_day(table):
+    return (nb07.readings_table_cql(table).replace("PRIMARY KEY ((device_id, day), reading_at)",
+                                                   "PRIMARY KEY ((day), device_id, reading_at)")
+            .replace("ORDER BY (reading_at DESC)", "ORDER BY (device_id ASC, reading_at DESC)"))
+
+
 def text_times(table):
     return nb07.readings_table_cql(table).replace("reading_at  timestamp", "reading_at  text")
 
 
-@pytest.mark.parametrize("wrong", [whole_history, oldest_first, reading_in_partition_key, text_times])
+@pytest.mark.parametrize("wrong", [whole_history, oldest_first, reading_in_partition_key, fleet_day, text_times])
 def test_readings_table_wrong_answers_fail(lab_settings, wrong):
     result = nb07.check_readings_table(wrong)
     assert not result.passed and not result.skipped
@@ -191,7 +197,18 @@ def newest_first(session, keyspace, device_id, start, end):
     return frame.iloc[::-1] if not frame.empty else frame
 
 
-@pytest.mark.parametrize("wrong", [first_day_only, end_inclusive, newest_first])
+def allow_filtering_scan(session, keyspace, device_id, start, end):
+    """Right rows, from one query that scans every partition."""
+    rows = session.execute(f"SELECT window_start, avg_temp FROM {keyspace}.windows_by_device_day WHERE device_id = %s "
+                           "AND window_start >= %s AND window_start < %s ALLOW FILTERING", (device_id, start, end))
+    import pandas as pd
+
+    frame = pd.DataFrame(list(rows), columns=["window_start", "avg_temp"])
+    frame["window_start"] = pd.to_datetime(frame["window_start"], utc=True)
+    return frame.sort_values("window_start").reset_index(drop=True)
+
+
+@pytest.mark.parametrize("wrong", [first_day_only, end_inclusive, newest_first, allow_filtering_scan])
 def test_windows_between_wrong_answers_fail(lab_settings, wrong):
     result = nb08.check_windows_between(wrong)
     assert not result.passed and not result.skipped

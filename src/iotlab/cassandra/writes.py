@@ -11,9 +11,9 @@
 
 Every function returns a ``WriteSummary``: how many rows were written and, for each one that failed, its
 position and the error. ``raise_for_failures`` turns failures into an exception for callers that must
-stop. A statement prepared with ``prepare_idempotent`` may be retried by the driver after a timeout: an
-upsert with the same primary key and values leaves the same row, so a retry (or a replayed stream)
-cannot duplicate anything.
+stop. A statement prepared with ``prepare_idempotent`` is marked safe to send again: a speculative-execution
+policy may resend it, and a caller may retry it or replay a stream through it, because an upsert with the same
+primary key and values leaves the same row.
 """
 
 from __future__ import annotations
@@ -66,7 +66,8 @@ class WriteSummary:
 
 
 def prepare_idempotent(session: Session, cql: str) -> PreparedStatement:
-    """Prepare ``cql`` once and mark it idempotent: the driver may then retry it after a timeout."""
+    """Prepare ``cql`` once and mark it idempotent: a speculative-execution policy may then resend it, and
+    callers may safely retry or replay it."""
     statement = session.prepare(cql)
     statement.is_idempotent = True
     return statement

@@ -112,6 +112,10 @@ def check_readings_table(function: Callable[[str], str]) -> CheckResult:
             return failed(name, "the partition key is device_id alone: every reading a device ever sends lands in one "
                                 "partition that grows forever. Hint: add the day to the partition key, "
                                 "PRIMARY KEY ((device_id, day), ...)")
+        if sorted(partition) != ["day", "device_id"]:
+            return failed(name, f"the partition key is ({', '.join(partition)}): the query names one device and one "
+                                "day, so that is one partition, PRIMARY KEY ((device_id, day), ...). (day alone would "
+                                "put the whole fleet's day in one partition)")
         readings = _check_readings()
         try:
             insert = prepare_idempotent(session, f"INSERT INTO {table} (device_id, day, reading_at, temperature, "

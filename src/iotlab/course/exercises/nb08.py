@@ -11,6 +11,7 @@ import pandas as pd
 from cassandra.concurrent import execute_concurrent_with_args
 from cassandra.query import SimpleStatement
 
+from iotlab.core.timestamps import utc_days
 from iotlab.course.checks import CheckResult, error_reason, failed, is_skipped, passed, skipped
 
 CHECK_KEYSPACE = "iotlab_check_nb08"
@@ -24,11 +25,13 @@ class WatchedSession:
     def __init__(self, session) -> None:
         self._session = session
         self.execute_calls: list[dict] = []
+        self.queries: list[str] = []
         self.async_calls = 0
 
     def execute(self, query, parameters=None, *args: Any, **kwargs: Any):
         self.execute_calls.append({"paging_state": kwargs.get("paging_state"),
                                    "fetch_size": getattr(query, "fetch_size", None)})
+        self.queries.append(query if isinstance(query, str) else getattr(query, "query_string", str(query)))
         return self._session.execute(query, parameters, *args, **kwargs)
 
     def execute_async(self, *args: Any, **kwargs: Any):
@@ -91,6 +94,10 @@ def check_load_rows(function: Callable) -> CheckResult:
             except Exception as error:
                 return failed(name, f"run {run} raised {type(error).__name__}: {error_reason(error)}. Hint: "
                                     "raise_on_first_error=False, and count the failures instead of raising")
+            if watched.async_calls == 0:
+                return failed(name, "no request went through the driver's asynchronous path. Hint: "
+                                    "execute_concurrent_with_args(session, statement, rows, concurrency=64, "
+                                    "raise_on_first_error=False)")
             if len(watched.execute_calls) >= len(rows) // 2:
                 return failed(name, f"{len(watched.execute_calls)} synchronous execute calls for {len(rows)} rows: one "
                                     "round trip per row. Hint: execute_concurrent_with_args(session, statement, rows, "
@@ -200,10 +207,19 @@ def check_windows_between(function: Callable) -> CheckResult:
         store.write_windows(_windows(devices=2, hours=30)).raise_for_failures()  # 20:00 to 02:00 two days later
         for case, begin, end in RANGE_CASES:
             start, finish = START + begin, START + end
+            watched = WatchedSession(session)
             try:
-                frame = function(session, CHECK_KEYSPACE, "device-02", start, finish)
+                frame = function(watched, CHECK_KEYSPACE, "device-02", start, finish)
             except Exception as error:
                 return failed(name, f"case '{case}' raised {type(error).__name__}: {error_reason(error)}")
+            days = len(utc_days(start, finish))
+            if any("ALLOW FILTERING" in query.upper() for query in watched.queries):
+                return failed(name, f"case '{case}': a query with ALLOW FILTERING scans every partition. Hint: name "
+                                    "device_id and day in each query, one query per day")
+            if len(watched.execute_calls) != days:
+                return failed(name, f"case '{case}': {len(watched.execute_calls)} queries for a range over {days} "
+                                    "day(s). Hint: one query per day in utc_days(start, end), each naming device_id "
+                                    "and day")
             expected = store.device_windows("device-02", start, finish)
             got = [] if frame is None or frame.empty else list(pd.to_datetime(frame["window_start"], utc=True))
             want = [] if expected.empty else list(expected["window_start"])

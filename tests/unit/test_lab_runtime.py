@@ -1,5 +1,6 @@
 """The lab runtime's safety rules, checked without starting services."""
 
+import os
 import socket
 import subprocess
 import sys
@@ -99,3 +100,15 @@ def test_up_without_java_says_how_to_install_it(tmp_path, monkeypatch):
     result = CliRunner().invoke(main, ["lab", "up", "--no-progress"])
     assert result.exit_code == 1
     assert result.output.strip().startswith("error: Java not found: install OpenJDK 17")
+
+
+def test_flink_processes_never_inherit_pyflink_worker_variables(monkeypatch):
+    """A Python process that ran an in-process PyFlink job carries PyFlink's loopback address in its environment;
+    a TaskManager started from it would send its Python workers there and every Python job would fail."""
+    from iotlab.lab.native import flink_process_environment
+
+    monkeypatch.setenv("PYTHON_LOOPBACK_SERVER_ADDRESS", "localhost:12345")
+    monkeypatch.setenv("_PYTHON_WORKER_MEMORY_LIMIT", "1")
+    environment = flink_process_environment(FLINK_CONF_DIR="/conf")
+    assert "PYTHON_LOOPBACK_SERVER_ADDRESS" not in environment and "_PYTHON_WORKER_MEMORY_LIMIT" not in environment
+    assert environment["FLINK_CONF_DIR"] == "/conf" and environment["PATH"] == os.environ["PATH"]

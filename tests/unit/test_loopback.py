@@ -14,7 +14,7 @@ import sys
 
 # Documented in README.md, "Troubleshooting": sockets PyFlink 2.2 binds to all interfaces, with no setting.
 PYTHON_PROCESS_ALLOWED = 1  # the Beam worker pool in the Python process (beam_worker_pool_service.py: '[::]:0')
-JVM_ALLOWED = 6  # Beam's gRPC servers in the JVM for the Python workers (control, data, state, logging...)
+JVM_ALLOWED = 6  # Beam's gRPC servers in the JVM for the job's one Python worker (control, data, state, logging...)
 
 ONE_JOB = r'''
 import json, time

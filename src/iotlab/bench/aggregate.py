@@ -10,12 +10,10 @@ import time
 from typing import Callable
 
 from iotlab.bench.machine import machine_description
+from iotlab.bench.topics import fill_bench_topic
 from iotlab.core import OUT_OF_ORDERNESS_MINUTES, OutputTopics
-from iotlab.core.errors import ServiceTimeout
 from iotlab.jobs.window_aggregate import run_job
 from iotlab.kafka import read_topic, recreate_topic
-from iotlab.sim.sensors import SimulationConfig
-from iotlab.sim.writers import simulate_to_topic
 
 PLAIN = "plain Kafka consumer (confluent-kafka)"
 
@@ -30,14 +28,7 @@ def bench_aggregate(readings: int = 1_000_000, devices: int = 100, topic: str = 
     warmed up. The DataStream job runs once (it takes minutes). A job's rate is over its net run time, as
     the cluster measured it; "with start-up" counts from the call to its return (planning the job and
     starting the in-process cluster included)."""
-    recreate_topic(topic, partitions=3)
-    config = SimulationConfig(devices=devices, interval_s=1, count=readings, seed=5, out_of_order_rate=0.01,
-                              malformed_rate=0.001)
-    echo(f"Producing {readings:,} readings to {topic} ...")
-    produced = simulate_to_topic(config, topic)
-    if produced.failed:
-        raise ServiceTimeout(f"{produced.failed} of {readings} readings were not delivered to {topic}",
-                             "check the broker with `iotlab lab status`, then run the benchmark again")
+    fill_bench_topic(topic, readings, devices, echo)
 
     best: dict[str, tuple[float, float]] = {}  # pipeline -> (events/s, with start-up)
 

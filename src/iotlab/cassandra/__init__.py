@@ -4,6 +4,17 @@
 and the pipeline of notebook 09); ``writes`` holds the three ways to send rows, each counting failures.
 """
 
+from iotlab.cassandra.dashboard import DASHBOARD_FILE, load_dashboard, render_query
+from iotlab.cassandra.exports import (
+    EXPORT_KINDS,
+    alert_record,
+    export_alerts,
+    export_latest,
+    export_windows,
+    latest_record,
+    window_record,
+    write_export,
+)
 from iotlab.cassandra.reads import query_frame
 from iotlab.cassandra.schema import (
     ALERTS_BY_DAY_TABLE,
@@ -38,10 +49,11 @@ from iotlab.cassandra.writes import (
 )
 
 __all__ = [
-    "ALERTS_BY_DAY_TABLE", "ALERTS_BY_DEVICE_TABLE", "FLEET", "LATEST_READING_TABLE", "Store", "TABLES",
-    "WINDOWS_TABLE", "WriteFailed", "WriteSummary", "alert_values", "build_cluster", "cassandra_session",
-    "course_keyspaces", "create_schema", "ensure_keyspace", "event_micros", "insert_rows", "latest_reading_values",
-    "moment",
-    "prepare_idempotent", "query_frame", "reset_course_keyspaces", "schema_statements", "window_values",
-    "write_async", "write_concurrently", "write_one_by_one", "write_partition_batches",
+    "ALERTS_BY_DAY_TABLE", "ALERTS_BY_DEVICE_TABLE", "DASHBOARD_FILE", "EXPORT_KINDS", "FLEET", "LATEST_READING_TABLE",
+    "Store", "TABLES", "WINDOWS_TABLE", "WriteFailed", "WriteSummary", "alert_record", "alert_values", "build_cluster",
+    "cassandra_session", "course_keyspaces", "create_schema", "ensure_keyspace", "event_micros", "export_alerts",
+    "export_latest", "export_windows", "insert_rows", "latest_reading_values", "latest_record", "load_dashboard",
+    "moment", "prepare_idempotent", "query_frame", "render_query", "reset_course_keyspaces", "schema_statements",
+    "window_record", "window_values", "write_async", "write_concurrently", "write_export", "write_one_by_one",
+    "write_partition_batches",
 ]

@@ -74,3 +74,11 @@ def reset_course_keyspaces(session: Session) -> list[str]:
     for keyspace in dropped:
         session.execute(f"DROP KEYSPACE IF EXISTS {keyspace}", timeout=60)
     return dropped
+
+
+def empty_tables(session: Session, keyspace: str) -> None:
+    """Create the store in ``keyspace`` if needed, then empty its tables (``TRUNCATE``): a fresh run writes
+    into empty tables, so what they hold afterwards is that run's output and nothing older."""
+    create_schema(session, keyspace)
+    for table in TABLES:
+        session.execute(f"TRUNCATE {keyspace}.{table}", timeout=60)

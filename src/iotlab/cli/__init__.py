@@ -6,7 +6,10 @@
 | ``data`` | ``iotlab simulate``, ``iotlab replay`` |
 | ``jobs`` | ``iotlab aggregate`` |
 | ``course`` | ``iotlab course build`` |
-| ``store`` | ``iotlab store create/reset`` (the Cassandra tables) |
+| ``store`` | ``iotlab store create/export/reset`` (the Cassandra tables) |
+| ``pipeline`` | ``iotlab pipeline run/start/status/stop`` (Kafka → Flink → Cassandra) |
+| ``fault`` | ``iotlab fault kill taskmanager`` |
+| ``anomalies`` | ``iotlab detect``, ``iotlab evaluate`` |
 | ``bench`` | ``iotlab bench lab/aggregate/cassandra`` |
 
 Every failure a user can fix ends in one line that says what is wrong and how to fix it, and a
@@ -17,11 +20,14 @@ from __future__ import annotations
 
 import click
 
+from iotlab.cli.anomalies import detect, evaluate
 from iotlab.cli.bench import bench
 from iotlab.cli.course import course
 from iotlab.cli.data import replay, simulate
+from iotlab.cli.fault import fault
 from iotlab.cli.jobs import aggregate
 from iotlab.cli.lab import doctor, lab
+from iotlab.cli.pipeline import pipeline
 from iotlab.cli.store import store
 
 
@@ -31,7 +37,7 @@ def main() -> None:
     """IoT Streaming Lab: Kafka, Flink and Cassandra on your machine."""
 
 
-for command in (lab, doctor, simulate, replay, aggregate, store, course, bench):
+for command in (lab, doctor, simulate, replay, aggregate, pipeline, detect, evaluate, store, fault, course, bench):
     main.add_command(command)
 
 if __name__ == "__main__":

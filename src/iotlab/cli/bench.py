@@ -37,6 +37,24 @@ def bench_aggregate(readings: int, devices: int, runs: int) -> None:
     run(readings=readings, devices=devices, runs=runs, echo=click.echo)
 
 
+@bench.command("pipeline")
+@click.option("--readings", default=1_000_000, show_default=True, type=click.IntRange(min=1000),
+              help="Readings in the throughput topic.")
+@click.option("--devices", default=100, show_default=True, type=click.IntRange(min=1))
+@click.option("--runs", default=2, show_default=True, type=click.IntRange(min=1),
+              help="Turns of the plain consumer and the bounded pipeline; each keeps its best.")
+@click.option("--rate", default=5_000, show_default=True, type=click.IntRange(min=100),
+              help="Readings/s of the steady load while latency is measured.")
+@click.option("--seconds", default=60, show_default=True, type=click.IntRange(min=10),
+              help="How long the steady load lasts.")
+@fail_cleanly
+def bench_pipeline(readings: int, devices: int, runs: int, rate: int, seconds: int) -> None:
+    """The pipeline's readings/s next to a plain consumer's, and window close -> Cassandra row latency."""
+    from iotlab.bench.pipeline import bench_pipeline as run
+
+    run(readings=readings, devices=devices, runs=runs, rate=rate, seconds=seconds, echo=click.echo)
+
+
 @bench.command("cassandra")
 @click.option("--rows", default=100_000, show_default=True, type=click.IntRange(min=100))
 @click.option("--devices", default=100, show_default=True, type=click.IntRange(min=1))
@@ -48,3 +66,15 @@ def bench_cassandra(rows: int, devices: int, concurrency: int) -> None:
     from iotlab.bench import bench_cassandra as run
 
     run(rows=rows, devices=devices, concurrency=concurrency, echo=click.echo)
+
+
+@bench.command("detectors")
+@click.option("--readings", default=100_000, show_default=True, type=click.IntRange(min=1000),
+              help="Readings in the topic both implementations read.")
+@click.option("--devices", default=100, show_default=True, type=click.IntRange(min=1))
+@fail_cleanly
+def bench_detectors(readings: int, devices: int) -> None:
+    """The anomaly detectors as a keyed Python function and as SQL OVER aggregates, on the same topic."""
+    from iotlab.bench.detectors import bench_detectors as run
+
+    run(readings=readings, devices=devices, echo=click.echo)

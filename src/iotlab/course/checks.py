@@ -73,8 +73,11 @@ def passed(name: str, message: str) -> CheckResult:
 def close(actual: Any, expected: Any, tolerance: float = 1e-9) -> bool:
     """Equal, with floats compared to ``tolerance``, through dicts, lists and tuples."""
     if isinstance(expected, float) or isinstance(actual, float):
-        return isinstance(actual, (int, float)) and not isinstance(actual, bool) and math.isclose(
-            actual, expected, rel_tol=tolerance, abs_tol=tolerance)
+        if not isinstance(actual, (int, float)) or isinstance(actual, bool):
+            return False
+        if isinstance(expected, float) and math.isnan(expected):  # "no value": NaN is only close to NaN
+            return math.isnan(actual)
+        return math.isclose(actual, expected, rel_tol=tolerance, abs_tol=tolerance)
     if isinstance(expected, dict):
         return isinstance(actual, dict) and set(actual) == set(expected) and all(
             close(actual[key], value, tolerance) for key, value in expected.items())

@@ -23,6 +23,7 @@ from pyflink.table import EnvironmentSettings, TableEnvironment
 from pyflink.util.java_utils import add_jars_to_context_class_loader
 
 from iotlab.core.errors import ConnectorMissing
+from iotlab.core.paths import state_dir
 from iotlab.core.settings import Settings, load_settings
 from iotlab.flink.functions import functions_jar
 
@@ -51,6 +52,11 @@ def flink_configuration(
     config = Configuration()
     config.set_string("python.executable", settings.python_executable)
     config.set_string("python.client.executable", settings.python_executable)
+    # One Python worker process per Python operator. By default the Python operators of a slot share one worker
+    # (it uses the slot's managed memory), and it unpickles their functions on parallel threads: two threads
+    # importing the same packages from different ends can deadlock in Python's import locks, and the job fails
+    # with "KeyError: 'iotlab.core'" (the pipeline's writer and its silence confirmation, in notebook 09).
+    config.set_string("python.fn-execution.memory.managed", "false")
     config.set_string("parallelism.default", "1")
     # Times in SQL (DATE_FORMAT, UNIX_TIMESTAMP, TIMESTAMP_LTZ shown as text) are UTC, as in the data contract.
     config.set_string("table.local-time-zone", "UTC")
@@ -85,6 +91,9 @@ def flink_configuration(
         # user classloader; Flink's leak check then prints a stack trace into the notebook's output. A notebook's
         # short-lived in-process cluster loses nothing by skipping that check.
         config.set_string("classloader.check-leaked-classloader", "false")
+        # Without a checkpoint folder, checkpoints go to the JobManager's memory, which refuses state over 5 MB:
+        # the pipeline's OVER aggregates hold every reading until the watermark passes it, more than that.
+        config.set_string("execution.checkpointing.dir", (state_dir() / "flink" / "local-checkpoints").as_uri())
     # With checkpointing on, Flink's default restart strategy retries a failing job forever; a course job
     # that fails should fail visibly, after a few quick attempts.
     config.set_string("restart-strategy.type", "fixed-delay")

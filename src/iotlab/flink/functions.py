@@ -31,6 +31,11 @@ JAVA_SOURCES = Path(__file__).parent / "java"
 SQL_FUNCTIONS = {
     "PARSE_READING": "org.iotlab.flink.ParseReading",
     "READING_TIME": "org.iotlab.flink.ReadingTime",
+    # the anomaly detectors, as OVER aggregates (iotlab.jobs.anomalies.sql)
+    "SPIKE_ALERT": "org.iotlab.flink.anomalies.SpikeAlert",
+    "STUCK_ALERT": "org.iotlab.flink.anomalies.StuckAlert",
+    "DRIFT_ALERT": "org.iotlab.flink.anomalies.DriftAlert",
+    "OUT_OF_RANGE_ALERT": "org.iotlab.flink.anomalies.OutOfRangeAlert",
 }
 
 

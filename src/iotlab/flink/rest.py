@@ -45,7 +45,8 @@ def wait_for_running(job_id: str, timeout_s: float = 120, url: Optional[str] = N
     def running() -> bool:
         details = job_details(job_id, url)
         if details["state"] in TERMINAL_STATES:
-            raise JobFailed(f"job {job_id} ended as {details['state']} instead of running",
+            raise JobFailed(f"job {job_id} ended as {details['state']} instead of running "
+                            f"(last failure: {last_failure(job_id, url)})",
                             "see its exceptions in the Flink Web UI (http://127.0.0.1:8081)")
         return details["state"] == "RUNNING" and all(v["status"] == "RUNNING" for v in details["vertices"])
 
@@ -75,10 +76,23 @@ def checkpoints(job_id: str, url: Optional[str] = None) -> dict:
 
 
 def exception_history(job_id: str, url: Optional[str] = None) -> list[dict]:
-    """``GET /jobs/<id>/exceptions``: one entry per failure of the job, oldest last."""
+    """``GET /jobs/<id>/exceptions``: one entry per failure of the job."""
     response = requests.get(f"{url or rest_url()}/jobs/{job_id}/exceptions", timeout=10)
     response.raise_for_status()
     return response.json()["exceptionHistory"]["entries"]
+
+
+def last_failure(job_id: str, url: Optional[str] = None) -> str:
+    """The root cause of the job's newest failure, in one line: the last ``Caused by`` of its stack trace, or
+    its first line."""
+    entries = exception_history(job_id, url)
+    if not entries:
+        return "none recorded"
+    newest = max(entries, key=lambda entry: entry.get("timestamp", 0))
+    lines = newest.get("stacktrace", "").splitlines() or [newest.get("exceptionName", "unknown")]
+    causes = [line.removeprefix("Caused by: ") for line in lines if line.startswith("Caused by:")]
+    root = causes[-1] if causes else lines[0]
+    return f"{root} in {newest.get('taskName') or 'the job'}"
 
 
 def cluster_configuration(url: Optional[str] = None) -> dict[str, str]:
@@ -86,3 +100,49 @@ def cluster_configuration(url: Optional[str] = None) -> dict[str, str]:
     response = requests.get(f"{url or rest_url()}/jobmanager/config", timeout=10)
     response.raise_for_status()
     return {entry["key"]: entry["value"] for entry in response.json()}
+
+
+def jobs_overview(url: Optional[str] = None) -> list[dict]:
+    """``GET /jobs/overview``: every job the cluster knows (id ``jid``, ``name``, ``state``, times), newest first."""
+    response = requests.get(f"{url or rest_url()}/jobs/overview", timeout=10)
+    response.raise_for_status()
+    return sorted(response.json()["jobs"], key=lambda job: job["start-time"], reverse=True)
+
+
+def stop_with_savepoint(job_id: str, drain: bool = False, timeout_s: float = 120, url: Optional[str] = None) -> str:
+    """``POST /jobs/<id>/stop``: take a savepoint and stop the job; return the savepoint's path.
+
+    ``drain=True`` first sends the end-of-time watermark, so every window and timer fires (use it when the
+    job will not be resumed; a resumed job would see those results fire twice)."""
+    base = url or rest_url()
+    response = requests.post(f"{base}/jobs/{job_id}/stop", json={"drain": drain}, timeout=10)
+    response.raise_for_status()
+    request_id = response.json()["request-id"]
+    found: dict = {}
+
+    def completed() -> bool:
+        found.update(requests.get(f"{base}/jobs/{job_id}/savepoints/{request_id}", timeout=10).json())
+        return found.get("status", {}).get("id") == "COMPLETED"
+
+    wait_until(completed, timeout_s, f"the savepoint of job {job_id}")
+    operation = found.get("operation", {})
+    if "failure-cause" in operation:
+        raise JobFailed(f"the savepoint of job {job_id} failed: {operation['failure-cause'].get('class')}",
+                        "see the job's exceptions in the Flink Web UI (http://127.0.0.1:8081)")
+    return operation["location"]
+
+
+def vertex_metrics(job_id: str, url: Optional[str] = None) -> list[dict]:
+    """Per operator (vertex) of a job: name, records in/out so far, its input watermark and whether it is
+    backpressured (what the Web UI's job graph shows), from ``GET /jobs/<id>`` and the vertex metrics."""
+    base = url or rest_url()
+    rows = []
+    for vertex in job_details(job_id, base)["vertices"]:
+        metrics = vertex.get("metrics", {})
+        watermark = requests.get(f"{base}/jobs/{job_id}/vertices/{vertex['id']}/watermarks", timeout=10).json()
+        pressure = requests.get(f"{base}/jobs/{job_id}/vertices/{vertex['id']}/backpressure", timeout=10).json()
+        rows.append({"operator": vertex["name"][:60], "records_in": metrics.get("read-records", 0),
+                     "records_out": metrics.get("write-records", 0),
+                     "watermark_ms": min((int(w["value"]) for w in watermark), default=None),
+                     "backpressure": pressure.get("backpressureLevel", "unknown")})
+    return rows

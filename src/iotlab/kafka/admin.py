@@ -92,3 +92,25 @@ def topic_size(topic: str, settings: Optional[Settings] = None) -> int:
         return total
     finally:
         reader.close()
+
+
+def group_lag(group_id: str, topic: str, settings: Optional[Settings] = None) -> int:
+    """How many messages of ``topic`` the consumer group ``group_id`` has not committed yet (sum over
+    partitions of high watermark - committed offset; a partition without a commit counts from its start).
+
+    Flink's Kafka source commits its offsets when a checkpoint completes, so for a Flink job this is what
+    the job has not yet read *and checkpointed*."""
+    reader = consumer(group_id, {"enable.auto.commit": False}, settings)
+    try:
+        metadata = reader.list_topics(topic, timeout=10).topics.get(topic)
+        if metadata is None or metadata.error is not None:
+            raise TopicNotFound(f"topic {topic!r} does not exist",
+                                f"produce to it first (e.g. `iotlab replay FILE --topic {topic}`)")
+        partitions = [TopicPartition(topic, partition) for partition in metadata.partitions]
+        lag = 0
+        for committed in reader.committed(partitions, timeout=10):
+            low, high = reader.get_watermark_offsets(committed, timeout=10)
+            lag += high - (committed.offset if committed.offset >= 0 else low)
+        return lag
+    finally:
+        reader.close()

@@ -32,7 +32,9 @@ def read_topic(topic: str, settings: Optional[Settings] = None, timeout_s: float
     """Every message in ``topic`` from the first offset to the end it has now (a bounded read).
 
     Reads each partition up to its high watermark taken at the start, without joining a consumer
-    group (``assign``, no commits), and returns partition by partition, in offset order.
+    group (``assign``, no commits), and returns partition by partition, in offset order. Only committed
+    messages of a transactional topic are returned (librdkafka's default ``isolation.level`` is
+    ``read_committed``).
     """
     reader = consumer(f"iotlab-read-{topic}", {"enable.auto.commit": False}, settings)
     messages: list[StoredMessage] = []
@@ -54,6 +56,11 @@ def read_topic(topic: str, settings: Optional[Settings] = None, timeout_s: float
                                      "check the broker with `iotlab lab status`")
             message = reader.poll(0.5)
             if message is None:
+                # A transactional topic ends with a commit marker, a control record no consumer returns:
+                # the read position passes it, the last message's offset never reaches it.
+                for position in reader.position([TopicPartition(topic, p) for p in remaining]):
+                    if position.offset >= remaining[position.partition]:
+                        remaining.pop(position.partition)
                 continue
             if message.error():
                 raise KafkaException(message.error())

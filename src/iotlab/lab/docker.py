@@ -15,7 +15,7 @@ from typing import Callable, Optional
 from iotlab.core.errors import LabError
 from iotlab.core.paths import lab_env_dir
 from iotlab.core.settings import Settings, load_settings
-from iotlab.lab.health import PROBES
+from iotlab.lab.health import PROBES, wait_for_taskmanagers
 from iotlab.lab.runtime import ADDRESSES, SERVICES, ServiceStatus
 
 # lab service -> compose services that make it up
@@ -92,6 +92,26 @@ class DockerLab:
     def follow_log(self, service: str) -> None:
         self._require_engine()
         subprocess.run(self.compose_command("logs", "--follow", "--tail", "0", *COMPOSE_SERVICES[service]))
+
+    def kill_taskmanager(self, say: Callable[[str], None] = print) -> float:
+        """SIGKILL the TaskManager's container through the Docker SDK; compose's restart policy
+        (``restart: unless-stopped``) starts it again, as a supervisor would."""
+        import docker  # the Docker SDK: only this runtime needs it
+
+        self._require_engine()
+        client = docker.from_env()
+        labels = ["com.docker.compose.project=iotlab", "com.docker.compose.service=flink-taskmanager"]
+        containers = client.containers.list(filters={"label": labels})
+        if not containers:
+            raise LabError("no TaskManager container is running", "start the lab with `iotlab lab up --runtime docker`")
+        for container in containers:
+            container.kill(signal="SIGKILL")
+        say(f"Killed {', '.join(c.name for c in containers)} with SIGKILL; its restart policy starts it again.")
+        started = time.monotonic()
+        wait_for_taskmanagers(self.settings.flink_rest_url, at_least=1, timeout_s=120)
+        elapsed = time.monotonic() - started
+        say(f"A TaskManager registered again after {elapsed:.1f} s.")
+        return elapsed
 
     def nodetool(self, *arguments: str) -> str:
         """``nodetool`` inside the Cassandra container (its image ships it, with JMX on localhost)."""

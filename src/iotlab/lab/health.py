@@ -97,3 +97,22 @@ def probe_flink(settings: Settings, timeout_s: float = 5.0) -> ProbeResult:
 
 
 PROBES = {"kafka": probe_kafka, "cassandra": probe_cassandra, "flink": probe_flink}
+
+
+def wait_for_taskmanagers(rest_url: str, at_least: int = 1, timeout_s: float = 60.0) -> int:
+    """Wait until ``at_least`` TaskManagers have registered with the JobManager (``GET /taskmanagers``);
+    return how many there are. LabError after ``timeout_s``."""
+    from iotlab.core.errors import LabError
+
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            count = len(requests.get(f"{rest_url}/taskmanagers", timeout=5).json()["taskmanagers"])
+        except (requests.RequestException, ValueError, KeyError):
+            count = 0
+        if count >= at_least:
+            return count
+        if time.monotonic() > deadline:
+            raise LabError(f"no TaskManager registered with Flink within {timeout_s:.0f} s",
+                           "see `iotlab lab logs flink`")
+        time.sleep(0.5)

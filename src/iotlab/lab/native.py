@@ -33,7 +33,7 @@ from iotlab.core.paths import lab_env_dir, state_dir
 from iotlab.core.settings import Settings, load_settings
 from iotlab.core.versions import pinned
 from iotlab.lab import artifacts
-from iotlab.lab.health import PROBES
+from iotlab.lab.health import PROBES, wait_for_taskmanagers
 from iotlab.lab.prerequisites import LAB_PORTS, require_free_ports, require_java17
 from iotlab.lab.runtime import ADDRESSES, SERVICES, ServiceStatus
 
@@ -47,6 +47,21 @@ def _fill(template: Path, **values: str) -> str:
     for name, value in values.items():
         text = text.replace("{" + name + "}", value)
     return text
+
+
+# Set in a Python process by PyFlink's loopback worker pool (``os.environ.update``) once it has run an in-process
+# job's Python functions: a TaskManager started with them would send its Python workers to that process (or to
+# a dead address), and every Python job on the session cluster would fail ("Failed to create stage bundle factory").
+PYFLINK_WORKER_VARIABLES = ("PYTHON_LOOPBACK_SERVER_ADDRESS", "BOOT_LOG_DIR", "SEMI_PERSISTENT_DIRECTORY", "WORKER_ID",
+                            "PIPELINE_OPTIONS", "LOGGING_API_SERVICE_DESCRIPTOR", "CONTROL_API_SERVICE_DESCRIPTOR",
+                            "PYFLINK_GATEWAY_DISABLED")
+
+
+def flink_process_environment(**extra: str) -> dict[str, str]:
+    """This process's environment for a Flink process the lab starts, without PyFlink's worker variables."""
+    kept = {key: value for key, value in os.environ.items()
+            if key not in PYFLINK_WORKER_VARIABLES and not key.startswith("_PYTHON")}
+    return {**kept, **extra}
 
 
 def _jvm_options(path: Path) -> list[str]:
@@ -255,10 +270,10 @@ class NativeLab:
             (lib / jar.name).symlink_to(jar)
         for stale in home.glob("flink-*.pid"):
             stale.unlink()
-        env = {**os.environ, "FLINK_CONF_DIR": str(conf), "FLINK_LIB_DIR": str(lib),
-               "FLINK_LOG_DIR": str(self.logs_dir), "FLINK_PID_DIR": str(home)}
+        env = flink_process_environment(FLINK_CONF_DIR=str(conf), FLINK_LIB_DIR=str(lib),
+                                        FLINK_LOG_DIR=str(self.logs_dir), FLINK_PID_DIR=str(home))
         result = subprocess.run(["bash", str(flink_home / "bin" / "start-cluster.sh")], env=env,
-                                capture_output=True, text=True, cwd=self.state)
+                                capture_output=True, text=True, cwd=self.state, start_new_session=True)
         pids = [line for pid_file in sorted(home.glob("flink-*.pid")) for line in pid_file.read_text().split()]
         if result.returncode != 0 or len(pids) < 2:
             raise LabError("Flink's start-cluster.sh failed", "see `iotlab lab logs flink`",
@@ -294,6 +309,41 @@ class NativeLab:
                     )
                 if waiting:
                     time.sleep(1.0)
+
+    # ---------- faults ----------
+
+    def kill_taskmanager(self, say: Callable[[str], None] = print) -> float:
+        """Kill the TaskManager with SIGKILL (no shutdown, no goodbye), then start a fresh one, as a supervisor
+        would: the JobManager notices the lost TaskManager, and its jobs restart from their last checkpoint
+        on the new one. Returns the seconds until the new TaskManager had registered."""
+        home = self.state / "flink"
+        pid_files = sorted(home.glob("flink-*-taskexecutor*.pid"))
+        victims = [int(pid) for path in pid_files for pid in path.read_text().split() if self._is_ours(int(pid))]
+        if not victims:
+            raise LabError("no TaskManager of this lab is running", "start the lab with `iotlab lab up`")
+        for pid in victims:
+            psutil.Process(pid).kill()
+        psutil.wait_procs([psutil.Process(pid) for pid in victims if psutil.pid_exists(pid)], timeout=10)
+        say(f"Killed the TaskManager (pid {', '.join(map(str, victims))}) with SIGKILL.")
+        started = time.monotonic()
+        for path in pid_files:
+            path.unlink()  # taskmanager.sh refuses to start while the old pid is listed
+        env = flink_process_environment(FLINK_CONF_DIR=str(home / "conf"), FLINK_LIB_DIR=str(home / "lib"),
+                                        FLINK_LOG_DIR=str(self.logs_dir), FLINK_PID_DIR=str(home))
+        # A session of its own: the TaskManager must outlive the caller, e.g. a notebook's kernel, whose whole
+        # process group Jupyter signals when the kernel shuts down.
+        result = subprocess.run(["bash", str(self.flink_home() / "bin" / "taskmanager.sh"), "start"], env=env,
+                                capture_output=True, text=True, cwd=self.state, start_new_session=True)
+        new = [pid for path in sorted(home.glob("flink-*-taskexecutor*.pid")) for pid in path.read_text().split()]
+        if result.returncode != 0 or not new:
+            raise LabError("a new TaskManager did not start", "see `iotlab lab logs flink`, or `iotlab lab down` "
+                           "and `iotlab lab up`", details=result.stdout + result.stderr)
+        others = [str(pid) for pid in self.pids("flink") if pid not in victims]
+        self._pid_file("flink").write_text("\n".join(others + new) + "\n")
+        wait_for_taskmanagers(self.settings.flink_rest_url, at_least=1)
+        elapsed = time.monotonic() - started
+        say(f"Started a new TaskManager (pid {', '.join(new)}); registered after {elapsed:.1f} s.")
+        return elapsed
 
     # ---------- down, reset ----------
 

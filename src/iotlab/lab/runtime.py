@@ -45,3 +45,7 @@ class LabRuntime(Protocol):
 
     def nodetool(self, *arguments: str) -> str:
         """Run Cassandra's ``nodetool`` with ``arguments`` against the lab's node; return what it printed."""
+
+    def kill_taskmanager(self, say: Callable[[str], None] = print) -> float:
+        """Kill Flink's TaskManager with SIGKILL and start a fresh one (jobs recover from their last
+        checkpoint); return the seconds until the new one had registered."""

@@ -10,9 +10,12 @@ from iotlab.sim.sensors import (
     generate_readings,
     to_json_bytes,
 )
-from iotlab.sim.writers import key_of, read_lines, replay_file, simulate_to_file, simulate_to_topic, write_labels
+from iotlab.sim.writers import (
+    key_of, read_lines, replay_file, replay_lines, simulate_to_file, simulate_to_topic, write_labels,
+)
 
 __all__ = [
     "ANOMALY_TYPES", "MALFORMED_TYPES", "Record", "SensorSimulator", "SimulationConfig", "generate_readings",
-    "key_of", "read_lines", "replay_file", "simulate_to_file", "simulate_to_topic", "to_json_bytes", "write_labels",
+    "key_of", "read_lines", "replay_file", "replay_lines", "simulate_to_file", "simulate_to_topic", "to_json_bytes",
+    "write_labels",
 ]

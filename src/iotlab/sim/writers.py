@@ -103,7 +103,16 @@ def replay_file(
     progress: bool = True,
 ) -> SendSummary:
     """Send every line of ``path`` to ``topic`` at ``rate`` messages/s (flat out when None)."""
-    lines = read_lines(path)
+    return replay_lines(read_lines(path), topic, rate=rate, settings=settings, progress=progress)
+
+
+def replay_lines(
+    lines: list[bytes], topic: str, rate: Optional[float] = None, settings: Optional[Settings] = None,
+    progress: bool = True,
+) -> SendSummary:
+    """Send ``lines`` (records without their newline, as ``read_lines`` gives them) to ``topic`` in order, at
+    ``rate`` messages/s (flat out when None): a part of a recording, such as the records a test sends while it
+    kills the TaskManager."""
     records = ((number, key_of(line), line) for number, line in enumerate(lines, start=1))
     return send_records(records, topic, total=len(lines), rate=rate, settings=settings, progress=progress,
                         description=f"replay -> {topic}")

@@ -123,7 +123,7 @@ def guarded(function_class: type) -> type:
     return Guarded
 
 
-def _job_failure(error: BaseException, hint: str) -> str:
+def job_failure(error: BaseException, hint: str) -> str:
     """Why the learner's job failed, in one line, with the hint (or the plain-attribute explanation)."""
     text = str(error)
     marked = re.search(f"{PLAIN_ATTRIBUTE_MARK} (.*?) {PLAIN_ATTRIBUTE_MARK}", text)
@@ -135,13 +135,14 @@ def _job_failure(error: BaseException, hint: str) -> str:
     return f"the Flink job failed: {reason.strip()[:300]}. Hint: {hint}"
 
 
-def _run_keyed(function, readings: list[Row], output_type, parallelism: int,
+def run_keyed(function, readings: list[Row], output_type, parallelism: int,
                out_of_orderness_ms: Optional[int] = None) -> list[Row]:
     """Run a KeyedProcessFunction over ``readings`` (keyed by device) in a real in-process Flink job; with
     ``out_of_orderness_ms``, event time comes from ``event_ms`` with a bounded-out-of-orderness watermark."""
     from iotlab.flink.environments import stream_environment
 
-    env = stream_environment(options={"restart-strategy.type": "none"})
+    # A job fed from a collection needs no Kafka connector: it runs without the lab.
+    env = stream_environment(options={"restart-strategy.type": "none"}, kafka=False)
     env.set_parallelism(parallelism)  # several subtasks: the state must be per key, not per Python object
     stream = env.from_collection(readings, type_info=PARSED_READING_TYPE)
     if out_of_orderness_ms is not None:
@@ -166,9 +167,9 @@ def check_running_count(function_class: type, parallelism: int = 2) -> CheckResu
         return skipped(name)
     readings = _count_cases()
     try:
-        rows = _run_keyed(guarded(function_class)(), readings, RUNNING_COUNT_TYPE, parallelism)
+        rows = run_keyed(guarded(function_class)(), readings, RUNNING_COUNT_TYPE, parallelism)
     except Exception as error:
-        return failed(name, _job_failure(error, "in open(), runtime_context.get_state(ValueStateDescriptor("
+        return failed(name, job_failure(error, "in open(), runtime_context.get_state(ValueStateDescriptor("
                                                 "'count', Types.LONG())); in process_element, read .value() "
                                                 "(None at first), .update() it and yield a Row"))
     actual: dict[str, list[tuple[int, int]]] = defaultdict(list)
@@ -288,10 +289,10 @@ def check_silence_timer(function_class: type, parallelism: int = 2) -> CheckResu
     gap_ms = 10 * MINUTE
     readings = _timer_cases()
     try:
-        rows = _run_keyed(guarded(function_class)(gap_ms), readings, SILENCE_TYPE, parallelism,
+        rows = run_keyed(guarded(function_class)(gap_ms), readings, SILENCE_TYPE, parallelism,
                           out_of_orderness_ms=TIMER_OUT_OF_ORDERNESS_MS)
     except Exception as error:
-        return failed(name, _job_failure(error, "open() gets a MapState and a ValueState from runtime_context; "
+        return failed(name, job_failure(error, "open() gets a MapState and a ValueState from runtime_context; "
                                                 "process_element counts the reading in pending and registers "
                                                 "two event-time timers; on_timer yields a Row"))
     actual = sorted(((row.device_id, row.silent_since_ms, row.alert_at_ms) for row in rows),

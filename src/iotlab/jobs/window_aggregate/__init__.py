@@ -3,7 +3,7 @@
 ``iotlab aggregate`` and the notebooks call."""
 
 from iotlab.jobs.window_aggregate import datastream, sql
-from iotlab.jobs.window_aggregate.reference import ReferenceResult, aggregate_lines, source_event_ms
+from iotlab.jobs.window_aggregate.reference import ReferenceResult, aggregate_lines, disorder_minutes, source_event_ms
 from iotlab.jobs.window_aggregate.runner import (
     APIS,
     WINDOW_FIELDS,
@@ -14,4 +14,4 @@ from iotlab.jobs.window_aggregate.runner import (
 )
 
 __all__ = ["APIS", "AggregateSummary", "ReferenceResult", "WINDOW_FIELDS", "aggregate_lines", "aggregate_topic",
-           "datastream", "final_windows", "run_job", "source_event_ms", "sql"]
+           "datastream", "disorder_minutes", "final_windows", "run_job", "source_event_ms", "sql"]

@@ -45,6 +45,19 @@ def source_event_ms(line: bytes) -> Optional[int]:
         return None
 
 
+def disorder_minutes(lines: list[bytes]) -> int:
+    """How far (whole minutes, rounded up) the stream's worst record arrives behind the newest one before it.
+
+    An out-of-orderness bound larger than this makes nothing late, whatever order partitions interleave in."""
+    newest, worst = None, 0
+    for line in lines:
+        event_ms = source_event_ms(line)
+        if event_ms is not None:
+            newest = event_ms if newest is None else max(newest, event_ms)
+            worst = max(worst, newest - event_ms)
+    return -(-worst // MINUTE_MS)
+
+
 def aggregate_lines(lines: list[bytes], out_of_orderness_minutes: int = OUT_OF_ORDERNESS_MINUTES) -> ReferenceResult:
     """``lines`` in arrival order, as one partition delivers them."""
     watermark = OnEventWatermark(out_of_orderness_minutes * MINUTE_MS)

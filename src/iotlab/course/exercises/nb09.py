@@ -1,0 +1,595 @@
+"""Notebook 09 (the end-to-end pipeline): the Cassandra writer (a PyFlink async function), a dashboard panel's
+query, and the comparison of what Cassandra holds with a batch recomputation of the same records.
+
+The writer and the panel are checked against the lab's real node, in the scratch keyspace ``iotlab_check_nb09``
+(and, for the panel, in the pipeline's own keyspace too); the writer also runs in a real, in-process Flink job.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import math
+import re
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Callable, Optional
+
+from cassandra.query import SimpleStatement
+from pyflink.common import Row, Time, Types
+from pyflink.datastream import AsyncDataStream
+
+from iotlab.cassandra import (
+    ALERTS_BY_DAY_TABLE,
+    TABLES,
+    Store,
+    alert_record,
+    cassandra_session,
+    create_schema,
+    export_alerts,
+    export_latest,
+    export_windows,
+    moment,
+    render_query,
+)
+from iotlab.cassandra.exports import timestamp_text
+from iotlab.core.timestamps import format_epoch_ms, timestamp_ms, utc_days
+from iotlab.course.checks import CheckResult, check_cases, error_reason, failed, is_skipped, passed, skipped
+from iotlab.jobs.anomalies.silences import STORE_ROW_TYPE  # the store rows' type: (kind, device_id, row)
+from iotlab.jobs.pipeline.cassandra_writer import ATTEMPTS, CassandraWriter, as_awaitable  # noqa: F401 (ATTEMPTS)
+
+CHECK_KEYSPACE = "iotlab_check_nb09"
+
+# ----------------------------------------------------------------------------- 09.1 the Cassandra writer
+
+# The reference for 09.1 is the pipeline's own writer: one session and the Store's prepared statements per task;
+# each row's upserts sent with ``execute_async`` and awaited; a failed write retried ATTEMPTS times with back-off,
+# then raised (the job fails and restarts from its last checkpoint).
+StoreWriter = CassandraWriter
+
+
+def writer_or_reference(writer_class: type, result: CheckResult) -> type:
+    """The learner's writer if it passed its check, else the reference (and say so in one line)."""
+    if result.passed:
+        return writer_class
+    if result.skipped:
+        print("Exercise 09.1 not done yet: the cells below use the reference nb09.StoreWriter.")
+    else:
+        print("Exercise 09.1 did not pass its check: the cells below use the reference nb09.StoreWriter "
+              "(fix yours, run its check again, then the cells below).")
+    return StoreWriter
+
+
+def store_row(kind: str, record: dict) -> Row:
+    """A row of the pipeline's ``store_rows`` view, as the writer receives it."""
+    return Row(kind=kind, device_id=record["device_id"], row=json.dumps(record))
+
+
+def _window(device: str, start: str, end: str, count: int, avg: float) -> dict:
+    return {"device_id": device, "window_start": start, "window_end": end, "count": count, "avg_temp": avg,
+            "min_temp": round(avg - 1.25, 2), "max_temp": round(avg + 0.75, 2), "avg_humidity": 41.5}
+
+
+def _latest(device: str, at: str, temperature: float) -> dict:
+    return {"device_id": device, "timestamp": at, "temperature": temperature, "humidity": 40.0, "status": "OK"}
+
+
+def _alert(device: str, start: str, alert_at: str) -> dict:
+    return {"device_id": device, "kind": "offline", "alert_at": alert_at, "start": start, "end": alert_at,
+            "score": 10.0, "details": {"gap_minutes": 10}}
+
+
+MISSING_TABLE_QUERY = f"SELECT * FROM {CHECK_KEYSPACE}.no_such_table"  # the node refuses it: a real failed request
+
+
+class _DriverWatch:
+    """While the check calls the learner's writer directly: count the sessions it connects, the statements it
+    prepares and the synchronous and asynchronous requests it sends (through any session but the check's own),
+    and make the next ``fail_next`` of its requests fail for real: each is sent as a query of a table that does
+    not exist, which the node refuses."""
+
+    def __init__(self, own_session) -> None:
+        self.own = own_session
+        self.connects = self.prepares = self.executes = self.async_calls = 0
+        self.fail_next = 0
+        self.clusters: list = []
+
+    def __enter__(self) -> "_DriverWatch":
+        from cassandra.cluster import Cluster, Session
+
+        self._originals = [(Cluster, "connect", Cluster.connect), (Session, "prepare", Session.prepare),
+                           (Session, "execute", Session.execute), (Session, "execute_async", Session.execute_async)]
+        connect, prepare, execute, execute_async = (original for _, _, original in self._originals)
+        watch = self
+
+        def watched_connect(cluster, *args: Any, **kwargs: Any):
+            watch.connects += 1
+            watch.clusters.append(cluster)
+            return connect(cluster, *args, **kwargs)
+
+        def watched_prepare(session, *args: Any, **kwargs: Any):
+            watch.prepares += session is not watch.own
+            return prepare(session, *args, **kwargs)
+
+        def watched_execute(session, *args: Any, **kwargs: Any):
+            watch.executes += session is not watch.own
+            return execute(session, *args, **kwargs)
+
+        def watched_execute_async(session, query, *args: Any, **kwargs: Any):
+            if session is watch.own:
+                return execute_async(session, query, *args, **kwargs)
+            watch.async_calls += 1
+            if watch.fail_next > 0:
+                watch.fail_next -= 1
+                return execute_async(session, MISSING_TABLE_QUERY)
+            return execute_async(session, query, *args, **kwargs)
+
+        Cluster.connect, Session.prepare = watched_connect, watched_prepare
+        Session.execute, Session.execute_async = watched_execute, watched_execute_async
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        for owner, name, original in self._originals:
+            setattr(owner, name, original)
+        for cluster in self.clusters:  # sessions the writer opened while writing: closed, not leaked
+            try:
+                cluster.shutdown()
+            except Exception:
+                pass
+
+
+def _invoke(writer, row: Row, timeout_s: float = 10.0):
+    """``await writer.async_invoke(row)`` in an event loop of its own thread (a notebook's kernel already runs
+    one in this thread); TimeoutError after ``timeout_s``."""
+    async def call():
+        return await asyncio.wait_for(writer.async_invoke(row), timeout_s)
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, call()).result()
+
+
+def _scratch_store(session) -> Store:
+    """The course's schema in the scratch keyspace, every table empty."""
+    create_schema(session, CHECK_KEYSPACE)
+    for table in TABLES:
+        session.execute(f"TRUNCATE {CHECK_KEYSPACE}.{table}", timeout=60)
+    return Store(session, CHECK_KEYSPACE)
+
+
+def _alerts_by_day(session, alerts: list[dict]) -> list[dict]:
+    """What alerts_by_day holds for the days of ``alerts``, as alert records."""
+    days = sorted({moment(alert["alert_at"]).date() for alert in alerts})
+    rows = [row for day in days for row in session.execute(
+        f"SELECT * FROM {CHECK_KEYSPACE}.{ALERTS_BY_DAY_TABLE} WHERE day = %s", (day,))]
+    return sorted((alert_record(row) for row in rows), key=lambda a: (moment(a["alert_at"]), a["device_id"]))
+
+
+def _contract(record: dict) -> dict:
+    """A record as the store's exports write it back (times to the second when they have no fraction)."""
+    times = ("window_start", "window_end", "timestamp", "alert_at", "start", "end")
+    return {key: timestamp_text(value) if key in times else value for key, value in record.items()}
+
+
+WRITER_HINT = ("open(): self.session = cassandra_session(); self.store = Store(self.session, self.keyspace). "
+               "async_invoke(): json.loads(value.row), then by value.kind the Store's statements with window_values, "
+               "latest_reading_values or alert_values; send them with self.session.execute_async, await them "
+               "(as_awaitable), retry a failure with back-off, raise after the last attempt, return [value.kind]")
+
+
+def _direct_cases(writer, session) -> Optional[CheckResult]:
+    """Call the learner's ``async_invoke`` row by row and look at the tables after each; None when all is right."""
+    name = "StoreWriter"
+    windows = [_window("device-01", "2025-11-05T23:55:00Z", "2025-11-06T00:00:00Z", 5, 21.25),
+               _window("device-01", "2025-11-06T00:00:00Z", "2025-11-06T00:05:00Z", 4, 21.5)]
+    alert = _alert("device-02", "2025-11-05T23:58:00.000Z", "2025-11-06T00:08:00.000Z")
+    newer = _latest("device-03", "2025-11-06T00:05:00.000Z", 22.0)
+    older = _latest("device-03", "2025-11-06T00:01:00.000Z", 99.0)
+    rows = 0
+
+    def invoke(kind: str, record: dict):
+        nonlocal rows
+        rows += 1
+        return _invoke(writer, store_row(kind, record))
+
+    with _DriverWatch(session) as watch:
+        for window in windows:
+            try:
+                returned = invoke("window", window)
+            except NotImplementedError:
+                return skipped(name)
+            except Exception as error:
+                return failed(name, f"a window row raised {type(error).__name__}: {error_reason(error)}. Hint: "
+                                    f"{WRITER_HINT}")
+            if not isinstance(returned, (list, tuple)) or list(returned) != ["window"]:
+                return failed(name, f"async_invoke returned {returned!r} for a window row: return [value.kind], the "
+                                    "list of this row's results (the job counts the rows written)")
+        stored = export_windows(session, CHECK_KEYSPACE)
+        if stored != [_contract(window) for window in windows]:
+            return failed(name, f"after two window rows the windows table holds {stored}. Hint: a window is "
+                                "store.insert_window with window_values(row)")
+        try:
+            invoke("alert", alert)
+        except Exception as error:
+            return failed(name, f"an alert row raised {type(error).__name__}: {error_reason(error)}. "
+                                f"Hint: {WRITER_HINT}")
+        by_device, by_day = export_alerts(session, CHECK_KEYSPACE), _alerts_by_day(session, [alert])
+        if by_device != [_contract(alert)] or by_day != [_contract(alert)]:
+            where = {(True, True): "both tables, but not as sent", (True, False): "alerts_by_device_day only",
+                     (False, True): "alerts_by_day only", (False, False): "neither alert table"}
+            return failed(name, f"the alert is in {where[bool(by_device), bool(by_day)]}: an alert goes to BOTH alert "
+                                "tables (one answers 'the fleet's alerts of a day', the other 'a device's alerts'), "
+                                "store.insert_alert_by_day and store.insert_alert_by_device, each with "
+                                "alert_values(row)")
+        # device-03: the newer reading arrives first; device-04: the older one does
+        for reading in (newer, older, {**older, "device_id": "device-04"}, {**newer, "device_id": "device-04"}):
+            try:
+                invoke("latest", reading)
+            except Exception as error:
+                return failed(name, f"a latest-reading row raised {type(error).__name__}: {error_reason(error)}. "
+                                    f"Hint: {WRITER_HINT}")
+        latest = {record["device_id"]: record for record in export_latest(session, CHECK_KEYSPACE)}
+        if sorted(latest) != ["device-03", "device-04"]:
+            return failed(name, f"the latest-reading table holds devices {sorted(latest)}, expected device-03 and "
+                                "device-04. Hint: store.upsert_latest with latest_reading_values(row)")
+        if latest["device-03"]["temperature"] != newer["temperature"]:
+            return failed(name, "device-03's reading of 00:05 was written, then its older reading of 00:01, and the "
+                                "table now holds the older one: the write arriving last won. Hint: "
+                                "store.upsert_latest with latest_reading_values(row) writes USING TIMESTAMP of the "
+                                "reading's event time, so the newest event wins whatever order the writes arrive in")
+        calls_before = watch.async_calls
+        watch.fail_next = 1
+        retried = _window("device-05", "2025-11-06T00:10:00Z", "2025-11-06T00:15:00Z", 5, 19.0)
+        try:
+            invoke("window", retried)
+        except Exception as error:
+            return failed(name, f"the node refused one write (the check made that request fail) and async_invoke "
+                                f"raised {type(error).__name__}: {error_reason(error)}. Hint: a write can fail once (a "
+                                "busy or restarting node, a lost connection): retry it a few times, waiting 0.1 s, "
+                                "0.2 s, ... in between (the upserts are idempotent, so sending one again is safe)")
+        if watch.async_calls - calls_before < 2 or _contract(retried) not in export_windows(session, CHECK_KEYSPACE):
+            return failed(name, "after one refused request the window was not sent again: await every write (an "
+                                "error that is not awaited is never seen), and retry a failed one (execute_async "
+                                "once more) instead of giving up on it")
+        poison = {**_window("device-06", "2025-11-06T00:10:00Z", "2025-11-06T00:15:00Z", 5, 19.0), "device_id": None}
+        calls_before = watch.async_calls
+        try:
+            returned = invoke("window", poison)
+        except asyncio.TimeoutError:
+            return failed(name, "a write that fails every time was still being retried after 10 s: give up after a "
+                                "few attempts and raise the error")
+        except Exception:
+            if watch.async_calls - calls_before < 2:
+                return failed(name, "a write that failed was raised at once, not retried: retry a few times first")
+        else:
+            return failed(name, f"a window without a device_id, which the node refuses every time, returned "
+                                f"{returned!r} instead of raising: the error was swallowed, and the row would be lost "
+                                "without a trace. After the last attempt, raise it: Flink then restarts the job from "
+                                "its last checkpoint (and, with no restart attempts left, the job fails visibly)")
+        if watch.connects:
+            return failed(name, f"async_invoke connected {watch.connects} new session(s) for {rows} rows: connect "
+                                "once per task, in open(), and reuse that session for every row (each new session "
+                                "opens connections and reads the cluster's metadata before its first request)")
+        if watch.prepares:
+            return failed(name, f"async_invoke prepared {watch.prepares} statement(s) while writing {rows} rows: "
+                                "prepare once, in open() (Store(...) does), then bind each row's values")
+        if watch.executes:
+            return failed(name, f"{watch.executes} synchronous session.execute call(s) in async_invoke: each blocks "
+                                "the event loop until the node answers, so the rows are written one at a time. Use "
+                                "session.execute_async and await it (as_awaitable)")
+    return None
+
+
+def _flink_rows() -> tuple[list[Row], dict[str, list[dict]]]:
+    """Rows for the Flink run: windows of three devices, two alerts, latest readings out of order; and what the
+    tables must hold afterwards."""
+    windows = [_window(f"device-0{device}", f"2025-11-06T0{hour}:{minute:02d}:00Z",
+                       f"2025-11-06T0{hour}:{minute + 5:02d}:00Z", 5, 20.0 + device + minute / 10)
+               for device in (1, 2, 3) for hour in (1, 2) for minute in (0, 25, 50)]
+    alerts = [_alert("device-01", "2025-11-06T01:02:00.000Z", "2025-11-06T01:12:00.000Z"),
+              _alert("device-03", "2025-11-06T02:40:00.000Z", "2025-11-06T02:50:00.000Z")]
+    readings = [_latest(f"device-0{device}", f"2025-11-06T02:5{minute}:00.000Z", 20.0 + minute)
+                for device in (1, 2, 3) for minute in (4, 9, 1)]  # the newest (02:59) arrives second
+    rows = ([store_row("window", window) for window in windows] + [store_row("alert", alert) for alert in alerts]
+            + [store_row("latest", reading) for reading in readings])
+    newest = {reading["device_id"]: reading for reading in readings if "T02:59" in reading["timestamp"]}
+    expected = {"windows": sorted((_contract(w) for w in windows), key=lambda w: (w["window_start"], w["device_id"])),
+                "alerts": [_contract(alert) for alert in alerts],
+                "latest": [_contract(newest[device]) for device in sorted(newest)]}
+    return rows, expected
+
+
+def _run_in_flink(writer_class: type, rows: list[Row]) -> list[str]:
+    """The learner's writer in a real (in-process) Flink job, fed from a collection; its outputs."""
+    from iotlab.flink.environments import stream_environment
+
+    env = stream_environment(kafka=False, options={"restart-strategy.type": "none"})
+    env.set_parallelism(1)
+    stream = env.from_collection(rows, type_info=STORE_ROW_TYPE)
+    written = AsyncDataStream.unordered_wait(stream, writer_class(CHECK_KEYSPACE), Time.seconds(60), capacity=16,
+                                             output_type=Types.STRING())
+    return list(written.execute_and_collect())
+
+
+def _job_failure(error: BaseException) -> str:
+    """Why a Flink job failed, in one line: the Python error when there is one, else Flink's deepest cause."""
+    python_errors = re.findall(r"^\s*(\w+(?:Error|Exception): .*)$", str(error), flags=re.MULTILINE)
+    return (python_errors[-1] if python_errors else error_reason(error)).strip()[:300]
+
+
+def check_store_writer(writer_class: type) -> CheckResult:
+    """Check 09.1 against the real node: call the writer row by row (windows, an alert, latest readings out of
+    order, a write the node refuses once, one it refuses every time), watching the driver calls it makes; then
+    run it in a real Flink job and compare the tables with what they must hold."""
+    name = "StoreWriter"
+    session = cassandra_session()
+    try:
+        _scratch_store(session)
+        writer = writer_class(CHECK_KEYSPACE)
+        try:
+            writer.open(None)
+        except NotImplementedError:
+            return skipped(name)
+        except Exception as error:
+            return failed(name, f"open(None) raised {type(error).__name__}: {error_reason(error)} (the check calls "
+                                f"open outside Flink, without a runtime context). Hint: {WRITER_HINT}")
+        try:
+            verdict = _direct_cases(writer, session)
+        finally:
+            close = getattr(writer, "close", None)
+            if callable(close):
+                try:
+                    close()
+                except Exception:
+                    pass
+        if verdict is not None:
+            return verdict
+        _scratch_store(session)
+        rows, expected = _flink_rows()
+        try:
+            outputs = _run_in_flink(writer_class, rows)
+        except Exception as error:
+            return failed(name, f"in a Flink job, the writer failed: {_job_failure(error)}. Hint: everything the "
+                                "writer holds before open() is pickled and sent to Flink's Python workers: create the "
+                                "session in open(), never in __init__")
+        if sorted(outputs) != sorted(row.kind for row in rows):
+            return failed(name, f"the Flink job emitted {Counter(outputs)} for rows {Counter(r.kind for r in rows)}: "
+                                "return [value.kind] once each row is written")
+        actual = {"windows": export_windows(session, CHECK_KEYSPACE), "alerts": export_alerts(session, CHECK_KEYSPACE),
+                  "latest": export_latest(session, CHECK_KEYSPACE)}
+        for kind, want in expected.items():
+            if actual[kind] != want:
+                return failed(name, f"after the Flink job, the {kind} in Cassandra differ from what was sent: "
+                                    f"{len(actual[kind])} rows, expected {len(want)}")
+        if _alerts_by_day(session, expected["alerts"]) != expected["alerts"]:
+            return failed(name, "after the Flink job, alerts_by_day does not hold the two alerts")
+        return passed(name, f"every kind of row written (alerts in both tables, the newest reading kept whatever the "
+                            f"order), a refused write retried, a lost cause raised, one session and no blocking call; "
+                            f"then {len(rows)} rows through a real Flink job, equal in Cassandra")
+    finally:
+        session.cluster.shutdown()
+
+
+# ----------------------------------------------------------------------------- 09.2 a dashboard panel
+
+PANEL_DAYS = 8  # the day buckets a panel query lists, as the dashboard's own panels do: ranges up to 7 days
+PANEL_COLUMNS = ("alert_at", "kind", "started_at", "ended_at")  # what the panel shows of each alert
+
+
+def device_alerts_panel() -> str:
+    """Reference for 09.2: the CQL of a panel 'Alerts of ${device}', with the dashboard's variables and the
+    plugin's time macros: the device's alerts raised in the panel's time range."""
+    days = ", ".join(["todate($__timeFrom)"] + [f"todate($__timeFrom) + {n}d" for n in range(1, PANEL_DAYS - 1)]
+                     + ["todate($__timeTo)"])
+    return ("SELECT device_id, kind, alert_at, started_at, ended_at, score, details "
+            "FROM ${keyspace}.alerts_by_device_day "
+            f"WHERE device_id = '${{device}}' AND day IN ({days}) "
+            "AND alert_at >= $__timeFrom AND alert_at < $__timeTo")
+
+
+def _panel_alerts() -> list[dict]:
+    """The scratch keyspace's alerts for the panel's check: three days, alerts at and around midnight."""
+    moments = {"device-01": ["2025-11-05T08:00:00Z", "2025-11-06T06:30:00Z", "2025-11-07T23:59:59.999Z"],
+               "device-02": ["2025-11-05T10:00:00Z", "2025-11-05T23:50:00Z", "2025-11-06T00:00:00Z",
+                             "2025-11-06T00:20:00Z", "2025-11-06T12:00:00Z", "2025-11-07T00:05:00Z"]}
+    alerts = []
+    for device, times in moments.items():
+        for at in times:
+            alerts.append({"device_id": device, "kind": "offline", "alert_at": at,
+                           "start": format_epoch_ms(timestamp_ms(at) - 10 * 60_000), "end": at, "score": 10.0,
+                           "details": {"gap_minutes": 10}})
+        alerts.append({"device_id": device, "kind": "spike", "alert_at": times[1], "start": times[1], "end": times[1],
+                       "score": 3.5, "details": {"threshold": 3}})
+    return alerts
+
+
+PANEL_CASES = [  # (case, device, start, end)
+    ("within one day", "device-02", "2025-11-06T10:00:00Z", "2025-11-06T13:00:00Z"),
+    ("across midnight", "device-02", "2025-11-05T23:00:00Z", "2025-11-06T01:00:00Z"),
+    ("starting exactly at an alert (included)", "device-02", "2025-11-06T00:20:00Z", "2025-11-06T12:00:00Z"),
+    ("ending exactly at midnight (excluded)", "device-02", "2025-11-05T20:00:00Z", "2025-11-06T00:00:00Z"),
+    ("three days", "device-02", "2025-11-05T00:00:00Z", "2025-11-08T00:00:00Z"),
+    ("another device, three days", "device-01", "2025-11-05T00:00:00Z", "2025-11-08T00:00:00Z"),
+    ("a device without alerts", "device-03", "2025-11-05T00:00:00Z", "2025-11-08T00:00:00Z"),
+]
+
+
+def _panel_rule(statement: str) -> Optional[str]:
+    """What makes a rendered panel query read more than the partitions it needs, if anything."""
+    if "ALLOW FILTERING" in statement.upper():
+        return ("ALLOW FILTERING lets the node scan every partition of the table and filter: a dashboard that "
+                "refreshes every few seconds must read only its partitions (device_id = ... AND day IN (...))")
+    table = re.search(r"\bFROM\s+(\w+)\.(\w+)", statement, flags=re.IGNORECASE)
+    if table is None or table.group(2).lower() != "alerts_by_device_day":
+        return "read ${keyspace}.alerts_by_device_day: its partition is one device and one UTC day"
+    where = re.split(r"\bWHERE\b", statement, maxsplit=1, flags=re.IGNORECASE)
+    for column in ("device_id", "day"):
+        if len(where) < 2 or not re.search(rf"\b{column}\s*(=|IN\b)", where[1], flags=re.IGNORECASE):
+            return f"the partition key column {column} is not restricted (= or IN): the node would read every partition"
+    return None
+
+
+def _panel_rows(session, statement: str) -> tuple[list[tuple], list[str]]:
+    """Run a rendered panel query paged, as the plugin's driver does; its rows (the panel's columns) and columns."""
+    result = session.execute(SimpleStatement(statement, fetch_size=1000), timeout=30)
+    columns = list(result.column_names or [])
+    rows = list(result)
+    if not set(PANEL_COLUMNS) <= set(columns):
+        return [], columns
+    return [tuple(moment(getattr(row, c)) if c != "kind" else row.kind for c in PANEL_COLUMNS) for row in rows], columns
+
+
+def _store_answer(store: Store, device: str, start: Any, end: Any) -> list[tuple]:
+    frame = store.device_alerts(device, start, end)
+    if frame.empty:
+        return []
+    return [(moment(row.alert_at.to_pydatetime()), row.kind, moment(row.started_at.to_pydatetime()),
+             moment(row.ended_at.to_pydatetime())) for row in frame.itertuples()]
+
+
+def _newest_first(rows: list[tuple]) -> list[tuple]:
+    """As the panel shows them: its transformation sorts by alert_at, newest first (then by kind)."""
+    return sorted(rows, key=lambda row: (-row[0].timestamp(), row[1]))
+
+
+def check_device_alerts_panel(function: Callable[[], str], pipeline_keyspace: Optional[str] = None) -> CheckResult:
+    """Check 09.2: render the learner's panel query for each case (keyspace, device, time range), run it paged on
+    the node, and compare the alerts with ``Store.device_alerts`` (the store's own answer to query Q4); cases in
+    the scratch keyspace (three days around midnights) and, when given, for every device of the pipeline's
+    keyspace over the time its alerts span."""
+    name = "device_alerts_panel"
+    if is_skipped(function, ()):
+        return skipped(name)
+    try:
+        template = function()
+    except Exception as error:
+        return failed(name, f"raised {type(error).__name__}: {error}")
+    if not isinstance(template, str):
+        return failed(name, f"returned {template!r}: return the panel's CQL as a string")
+    session = cassandra_session()
+    try:
+        store = _scratch_store(session)
+        store.write_alerts(_panel_alerts()).raise_for_failures()
+        cases = [(case, CHECK_KEYSPACE, device, start, end) for case, device, start, end in PANEL_CASES]
+        if pipeline_keyspace:
+            found = export_alerts(session, pipeline_keyspace)
+            if found:
+                first, last = min(a["alert_at"] for a in found), max(a["alert_at"] for a in found)
+                for device in sorted({a["device_id"] for a in found}):
+                    cases.append((f"{device} in {pipeline_keyspace}, from its first alert to its last (excluded)",
+                                  pipeline_keyspace, device, first, last))
+        for case, keyspace, device, start, end in cases:
+            if len(utc_days(moment(start), moment(end))) > PANEL_DAYS:
+                continue  # longer than the panel's day list covers (the dashboard's limit too)
+            try:
+                statement = render_query(template, {"keyspace": keyspace, "device": device}, start, end)
+            except KeyError as unknown:
+                return failed(name, f"unknown placeholder ${{{unknown.args[0]}}}: the dashboard defines ${{keyspace}} "
+                                    "and ${device}, and the plugin the macros $__timeFrom and $__timeTo")
+            rule = _panel_rule(statement)
+            if rule:
+                return failed(name, f"case '{case}': {rule}")
+            try:
+                rows, columns = _panel_rows(session, statement)
+            except Exception as error:
+                return failed(name, f"case '{case}': the node refused the query: {error_reason(error)}. Hint: "
+                                    "list every UTC day of the range in day IN (todate($__timeFrom), "
+                                    "todate($__timeFrom) + 1d, ..., todate($__timeTo)) and bound alert_at; no ORDER "
+                                    "BY (a paged query cannot sort across the partitions of an IN: the panel sorts)")
+            if not set(PANEL_COLUMNS) <= set(columns):
+                return failed(name, f"the query returns {columns}; the panel shows {', '.join(PANEL_COLUMNS)}")
+            expected = _newest_first(_store_answer(Store(session, keyspace), device, start, end))
+            got = _newest_first(rows)
+            if got != expected:
+                missing = [row[0].isoformat() for row in expected if row not in got][:3]
+                extra = [row[0].isoformat() for row in got if row not in expected][:3]
+                return failed(name, f"case '{case}': {len(got)} alerts, expected {len(expected)} (missing {missing}, "
+                                    f"not expected {extra}). Hint: every day bucket of the range, "
+                                    "alert_at >= $__timeFrom AND alert_at < $__timeTo")
+        return passed(name, f"all {len(cases)} cases equal the store's answer, one partition per device and day, "
+                            "no ALLOW FILTERING")
+    finally:
+        session.cluster.shutdown()
+
+
+# ----------------------------------------------------------------------------- 09.3 the recomputation check
+
+ABSENT = object()  # a field one side does not have
+
+
+def _same(a: Any, b: Any, tolerance: float) -> bool:
+    numbers = (a, b)
+    if all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in numbers):
+        return abs(a - b) <= tolerance or (isinstance(a, float) and isinstance(b, float) and math.isnan(a)
+                                           and math.isnan(b))
+    return a == b
+
+
+def compare_rows(actual: list[dict], expected: list[dict], key: tuple[str, ...],
+                 tolerance: float = 1e-9) -> dict[str, list]:
+    """Reference for 09.3: how ``actual`` (rows read back) differs from ``expected`` (the recomputation), rows
+    matched by their ``key`` fields, in any order. Each list sorted:
+
+    - ``missing``: keys expected but not in actual; ``extra``: keys in actual but not expected;
+    - ``duplicated``: keys found more than once in actual;
+    - ``different``: (key, field) pairs where a row of actual and the expected row disagree: a field only one
+      side has, numbers more than ``tolerance`` apart, or other values not equal.
+    """
+    def key_of(row: dict) -> tuple:
+        return tuple(row.get(field) for field in key)
+
+    wanted = {key_of(row): row for row in expected}
+    seen = Counter(key_of(row) for row in actual)
+    different = set()
+    for row in actual:
+        want = wanted.get(key_of(row))
+        if want is None:
+            continue
+        for field in set(row) | set(want):
+            if not _same(row.get(field, ABSENT), want.get(field, ABSENT), tolerance):
+                different.add((key_of(row), field))
+    return {"missing": sorted(k for k in wanted if k not in seen), "extra": sorted(k for k in seen if k not in wanted),
+            "duplicated": sorted(k for k, n in seen.items() if n > 1), "different": sorted(different)}
+
+
+def _w(device: str, minute: int, avg: float = 21.0, count: int = 5) -> dict:
+    start = f"2025-11-05T22:{minute:02d}:00Z"
+    return {"device_id": device, "window_start": start, "window_end": f"2025-11-05T22:{minute + 5:02d}:00Z",
+            "count": count, "avg_temp": avg, "min_temp": 20.0, "max_temp": 22.5, "avg_humidity": 40.0}
+
+
+WINDOW_KEY = ("device_id", "window_start")
+_EXPECTED = [_w("device-01", 0), _w("device-01", 5, 21.5), _w("device-02", 0, 19.25), _w("device-02", 5, 19.0, 4)]
+
+COMPARE_CASES = [
+    ("equal, in another order", (list(reversed(_EXPECTED)), _EXPECTED, WINDOW_KEY)),
+    ("a row missing", (_EXPECTED[1:], _EXPECTED, WINDOW_KEY)),
+    ("a row extra", (_EXPECTED + [_w("device-03", 0)], _EXPECTED, WINDOW_KEY)),
+    ("a row twice (duplicated, not extra)", (_EXPECTED + [_EXPECTED[2]], _EXPECTED, WINDOW_KEY)),
+    ("a float within the tolerance", ([{**_EXPECTED[0], "avg_temp": 21.0 + 1e-12}] + _EXPECTED[1:], _EXPECTED,
+                                      WINDOW_KEY)),
+    ("a float beyond it", ([{**_EXPECTED[0], "avg_temp": 21.001}] + _EXPECTED[1:], _EXPECTED, WINDOW_KEY)),
+    ("a wider tolerance", ([{**_EXPECTED[0], "avg_temp": 21.001}] + _EXPECTED[1:], _EXPECTED, WINDOW_KEY, 0.01)),
+    ("a count off by one", (_EXPECTED[:3] + [{**_EXPECTED[3], "count": 5}], _EXPECTED, WINDOW_KEY)),
+    ("a field missing", ([{k: v for k, v in _EXPECTED[0].items() if k != "avg_humidity"}] + _EXPECTED[1:],
+                         _EXPECTED, WINDOW_KEY)),
+    ("an integer that equals the float", ([{**_EXPECTED[0], "avg_temp": 21}] + _EXPECTED[1:], _EXPECTED,
+                                           WINDOW_KEY)),
+    ("a duplicate that differs", (_EXPECTED + [{**_EXPECTED[1], "avg_temp": 30.0}], _EXPECTED, WINDOW_KEY)),
+    ("nothing read back", ([], list(reversed(_EXPECTED)), WINDOW_KEY)),
+    ("nothing expected", (_EXPECTED[:1], [], WINDOW_KEY)),
+    ("a one-field key, a text value", ([{"device_id": "device-01", "status": "OK", "temperature": 20.5},
+                                        {"device_id": "device-02", "status": "FAULT", "temperature": 19.0}],
+                                       [{"device_id": "device-01", "status": "OK", "temperature": 20.5},
+                                        {"device_id": "device-02", "status": "OK", "temperature": 19.0}],
+                                       ("device_id",))),
+]
+
+
+def check_compare_rows(function: Callable) -> CheckResult:
+    return check_cases(
+        "compare_rows", function, compare_rows, COMPARE_CASES,
+        hint="key each row by tuple(row[f] for f in key); missing/extra are keys on one side only, duplicated the "
+             "keys seen more than once in actual, different the (key, field) pairs that disagree (numbers within "
+             "tolerance are equal, a field only one side has is not); sort every list",
+        probe_args=([], [], ("device_id",)),
+    )

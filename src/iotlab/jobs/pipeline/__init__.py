@@ -1,0 +1,14 @@
+"""The end-to-end pipeline (notebook 09): Kafka → Flink (validate, event time, windows, latest readings,
+alerts) → Cassandra, plus alerts, dead letters and late readings to Kafka.
+
+- ``graph``: the job's logic in Flink SQL, a function of its input table;
+- ``cassandra_writer``: the PyFlink async function that upserts the results with cassandra-driver;
+- ``reference``: the same results recomputed in batch, in plain Python, from the same records;
+- ``runner``: the wiring to Kafka and Cassandra; bounded in this process, or unbounded on the session cluster.
+"""
+
+from iotlab.jobs.pipeline.graph import GAP_MINUTES, LATEST_MINUTES, graph_statements
+from iotlab.jobs.pipeline.runner import PipelineSummary, build, job_name, prepare, run, submit, summarize
+
+__all__ = ["GAP_MINUTES", "LATEST_MINUTES", "PipelineSummary", "build", "graph_statements", "job_name", "prepare",
+           "run", "submit", "summarize"]

@@ -1,0 +1,238 @@
+"""The pipeline on Kafka and Cassandra: run it bounded in this process, or start it unbounded on the lab's
+session cluster (optionally from a savepoint), and account for what it wrote.
+
+Topic T in, and out:
+- Cassandra, keyspace K: ``windows_by_device_day``, ``latest_reading_by_fleet``, ``alerts_by_day`` and
+  ``alerts_by_device_day`` (``iotlab.cassandra``), written by ``cassandra_writer``;
+- Kafka: ``T.alerts`` (JSON, key = device; **exactly-once**: written in Kafka transactions that commit with
+  each checkpoint, so a consumer reading ``read_committed`` sees every alert once, even after a crash),
+  ``T.dlq`` and ``T.late`` (original bytes and the reason in headers; at-least-once, like the window job).
+
+The job: source (``window_aggregate.sql.source_statement``: event time, a watermark of bounded out-of-orderness per
+partition) → ``graph.graph_statements`` → ``pipeline_outputs``, one stream split by kind: offline candidates
+through ``silences`` (the end of an input is not a silence); the store rows to Python's Cassandra writer; alerts
+(the detectors' and the confirmed silences), dead letters and late readings to Kafka. Checkpoints are on (every
+``checkpoint_interval_ms``): after a failure Flink restores the last one, the Kafka source rewinds to its offsets,
+and the rows after it are computed and written again, identical.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Optional
+
+from pyflink.datastream import AsyncFunction, StreamExecutionEnvironment
+from pyflink.table import StreamTableEnvironment
+
+from iotlab.cassandra import ALERTS_BY_DEVICE_TABLE, LATEST_READING_TABLE, WINDOWS_TABLE, cassandra_session
+from iotlab.cassandra.schema import create_schema, empty_tables
+from iotlab.core.settings import Settings, load_settings
+from iotlab.core.topics import OutputTopics
+from iotlab.core.windows import OUT_OF_ORDERNESS_MINUTES
+from iotlab.flink.environments import stream_environment
+from iotlab.flink.functions import function_statements
+from iotlab.flink.tables import kafka_options, set_aside_sink_statement
+from iotlab.jobs.anomalies.silences import confirm_silences
+from iotlab.jobs.pipeline.cassandra_writer import write_to_cassandra
+from iotlab.jobs.pipeline.graph import DEAD_LETTER, GAP_MINUTES, LATE, SILENCE, STORE_KINDS, graph_statements
+from iotlab.jobs.window_aggregate.sql import FAST_AGGREGATION, source_statement
+from iotlab.kafka import recreate_topic, topic_size
+
+JOB_NAME_PREFIX = "iotlab pipeline"
+# Python operators hand records back in bundles; a bundle also ends after this long, which bounds how long a
+# closed window waits in Python before its write starts.
+LOW_LATENCY = {"python.fn-execution.bundle.time": "50", "python.fn-execution.bundle.size": "1000"}
+# An alert's columns for ``T.alerts``, read back from its store row (JSON in the data contract's shape).
+ALERT_FROM_ROW = ("device_id, device_id, JSON_VALUE(`row`, '$.kind'), JSON_VALUE(`row`, '$.alert_at'), "
+                  "JSON_VALUE(`row`, '$.start'), JSON_VALUE(`row`, '$.end'), "
+                  "JSON_VALUE(`row`, '$.score' RETURNING DOUBLE), JSON_QUERY(`row`, '$.details')")
+ALERT_COLUMNS_SQL = ("device_id STRING, kind STRING, alert_at STRING, `start` STRING, `end` STRING, score DOUBLE, "
+                     "details STRING")
+
+
+def job_name(topic: str, keyspace: str) -> str:
+    """The name the job carries in the Web UI, and by which ``iotlab pipeline status/stop`` find it."""
+    return f"{JOB_NAME_PREFIX}: {topic} -> {keyspace}"
+
+
+def consumer_group(topic: str) -> str:
+    """The Kafka consumer group the job's source commits its offsets under (on each completed checkpoint)."""
+    return f"iotlab-pipeline-{topic}"
+
+
+def alert_sink_statement(topic: str, settings: Settings) -> str:
+    """``T.alerts`` as an exactly-once sink: records go out in a Kafka transaction per checkpoint.
+
+    The transaction timeout must stay below the broker's ``transaction.max.timeout.ms`` (15 minutes by
+    default); the connector's own default, one hour, is refused by a default broker.
+    """
+    exactly_once = (", 'sink.delivery-guarantee' = 'exactly-once', "
+                    f"'sink.transactional-id-prefix' = 'iotlab-pipeline-{topic}', "
+                    "'properties.transaction.timeout.ms' = '600000', "
+                    "'format' = 'json', 'key.format' = 'raw', 'key.fields' = 'device_key', "
+                    "'value.fields-include' = 'EXCEPT_KEY'")
+    return f"""CREATE TEMPORARY TABLE alert_sink (
+  `device_key` STRING, {ALERT_COLUMNS_SQL}
+) WITH ({kafka_options(OutputTopics(topic).alerts, settings, exactly_once)})"""
+
+
+def build(env: StreamExecutionEnvironment, topic: str, keyspace: str, bounded: bool,
+          out_of_orderness_minutes: int = OUT_OF_ORDERNESS_MINUTES, gap_minutes: int = GAP_MINUTES,
+          settings: Optional[Settings] = None, writer: Optional[AsyncFunction] = None) -> None:
+    """Add the whole pipeline to ``env``; run it with ``env.execute`` (or ``execute_async``).
+
+    ``writer`` replaces the Cassandra writer (an ``AsyncFunction`` taking store rows), e.g. with one a
+    learner wrote."""
+    settings = settings or load_settings()
+    tables = StreamTableEnvironment.create(env)
+    for key, value in {**FAST_AGGREGATION, **LOW_LATENCY}.items():
+        tables.get_config().set(key, value)
+    for statement in function_statements():
+        tables.execute_sql(statement)
+    tables.execute_sql(source_statement(topic, settings, bounded=bounded, group_id=consumer_group(topic),
+                                        out_of_orderness_minutes=out_of_orderness_minutes))
+    outputs = OutputTopics(topic)
+    tables.execute_sql(alert_sink_statement(topic, settings))
+    tables.execute_sql(set_aside_sink_statement("dead_letter_sink", outputs.dead_letter, settings))
+    tables.execute_sql(set_aside_sink_statement("late_sink", outputs.late, settings))
+    tables.execute_sql("CREATE TEMPORARY TABLE written_sink (kind STRING) WITH ('connector' = 'blackhole')")
+    for statement in graph_statements(topic, gap_minutes):
+        tables.execute_sql(statement)
+
+    # Plan the whole SQL graph ONCE: one conversion to a DataStream. Everything after it starts from that stream,
+    # so the planner never goes back to the Kafka source (each conversion or statement set is planned on its own).
+    outputs = tables.to_data_stream(tables.from_path("pipeline_outputs"))
+    tables.create_temporary_view("planned_outputs", tables.from_data_stream(outputs))
+    # Offline candidates wait in Python for the watermark that decides them (``silences``). They are taken from
+    # the DataStream itself: a table made with ``from_data_stream`` (and no watermark in its schema) does not pass
+    # the stream's watermarks on, and the candidates' timers would never fire.
+    candidates = outputs.filter(lambda row: row.kind == SILENCE).name("offline candidates")
+    tables.create_temporary_view("confirmed_silences", tables.from_data_stream(confirm_silences(candidates)))
+    store_kinds = ", ".join(f"'{kind}'" for kind in STORE_KINDS)
+    tables.create_temporary_view("stored_rows", tables.sql_query(
+        f"SELECT kind, device_id, `row` FROM planned_outputs WHERE kind IN ({store_kinds}) "
+        "UNION ALL SELECT kind, device_id, `row` FROM confirmed_silences"))
+    written = write_to_cassandra(tables.to_data_stream(tables.from_path("stored_rows")), keyspace, writer)
+    sinks = tables.create_statement_set()
+    sinks.add_insert("written_sink", tables.from_data_stream(written))
+    sinks.add_insert_sql(f"INSERT INTO alert_sink SELECT {ALERT_FROM_ROW} FROM stored_rows WHERE kind = 'alert'")
+    for kind, sink in ((DEAD_LETTER, "dead_letter_sink"), (LATE, "late_sink")):
+        sinks.add_insert_sql(f"INSERT INTO {sink} SELECT record_key, `raw`, headers FROM planned_outputs "
+                             f"WHERE kind = '{kind}'")
+    sinks.attach_as_datastream()
+
+
+def prepare(topic: str, keyspace: str, settings: Optional[Settings] = None) -> None:
+    """A fresh start: empty output topics (alerts on one partition, in order) and empty tables in ``keyspace``."""
+    outputs = OutputTopics(topic)
+    recreate_topic(outputs.alerts, partitions=1, settings=settings)
+    for name in (outputs.dead_letter, outputs.late):
+        recreate_topic(name, partitions=3, settings=settings)
+    session = cassandra_session(settings)
+    try:
+        empty_tables(session, keyspace)
+    finally:
+        session.cluster.shutdown()
+
+
+@dataclass
+class PipelineSummary:
+    """What one run read and wrote: every reading is valid or dead-lettered, every valid one in a window or late."""
+
+    readings_in: int
+    dead_lettered: int
+    late: int
+    windows: int
+    aggregated: int  # readings counted in the windows
+    alerts: int
+    devices: int  # rows of the latest-reading table
+    seconds: float  # the whole call: preparing topics and tables, planning, the job, counting
+    job_seconds: float = 0.0  # the job's own run time (bounded runs): from its start to its last row written
+
+    @property
+    def valid(self) -> int:
+        return self.readings_in - self.dead_lettered
+
+    def line(self) -> str:
+        return (f"readings: {self.readings_in}, valid: {self.valid}, dead-lettered: {self.dead_lettered}, "
+                f"late: {self.late}, windows: {self.windows}, alerts: {self.alerts}, "
+                f"devices: {self.devices} (in {self.seconds:.1f} s)")
+
+
+def summarize(topic: str, keyspace: str, seconds: float, settings: Optional[Settings] = None) -> PipelineSummary:
+    """Count what the pipeline wrote: Kafka's set-aside topics, and the rows in Cassandra."""
+    outputs = OutputTopics(topic)
+    session = cassandra_session(settings)
+    try:
+        windows = list(session.execute(f"SELECT readings FROM {keyspace}.{WINDOWS_TABLE}"))
+        alerts = session.execute(f"SELECT COUNT(*) FROM {keyspace}.{ALERTS_BY_DEVICE_TABLE}").one()[0]
+        devices = session.execute(f"SELECT COUNT(*) FROM {keyspace}.{LATEST_READING_TABLE}").one()[0]
+    finally:
+        session.cluster.shutdown()
+    return PipelineSummary(readings_in=topic_size(topic, settings),
+                           dead_lettered=topic_size(outputs.dead_letter, settings),
+                           late=topic_size(outputs.late, settings), windows=len(windows),
+                           aggregated=sum(row.readings for row in windows), alerts=alerts, devices=devices,
+                           seconds=seconds)
+
+
+def run(topic: str, keyspace: str, out_of_orderness_minutes: int = OUT_OF_ORDERNESS_MINUTES,
+        gap_minutes: int = GAP_MINUTES, settings: Optional[Settings] = None,
+        writer: Optional[AsyncFunction] = None, parallelism: int = 1) -> PipelineSummary:
+    """Run the pipeline bounded (``topic`` from its first offset to its current end), in this process, into
+    fresh output topics and empty tables; return the summary.
+
+    ``parallelism`` subtasks per operator: the source subtasks share the topic's partitions, and each writer
+    subtask is a Python worker with its own Cassandra session."""
+    started = time.monotonic()
+    prepare(topic, keyspace, settings)
+    # Checkpoints every 2 s: the alerts' Kafka transaction commits with the final checkpoint of the bounded run.
+    env = stream_environment(settings=settings, checkpoint_interval_ms=2_000)
+    env.set_parallelism(parallelism)
+    build(env, topic, keyspace, bounded=True, out_of_orderness_minutes=out_of_orderness_minutes,
+          gap_minutes=gap_minutes, settings=settings, writer=writer)
+    result = env.execute(job_name(topic, keyspace))
+    summary = summarize(topic, keyspace, time.monotonic() - started, settings)
+    summary.job_seconds = result.get_net_runtime() / 1000
+    return summary
+
+
+# The unbounded pipeline is a service: after its TaskManager dies, the first restarts may find no slot yet (the
+# replacement is still registering, or the ResourceManager still offers the dead one's slots until a heartbeat
+# misses), so it backs off 1, 2, 4, 8 s then every 10 s, and gives up after 10 failures in a row.
+SERVICE_RESTARTS = {
+    "restart-strategy.type": "exponential-delay",
+    "restart-strategy.exponential-delay.initial-backoff": "1 s",
+    "restart-strategy.exponential-delay.backoff-multiplier": "2.0",
+    "restart-strategy.exponential-delay.max-backoff": "10 s",
+    "restart-strategy.exponential-delay.attempts-before-reset-backoff": "10",
+}
+
+
+def submit(topic: str, keyspace: str, savepoint_path: Optional[str] = None,
+           out_of_orderness_minutes: int = OUT_OF_ORDERNESS_MINUTES, gap_minutes: int = GAP_MINUTES,
+           checkpoint_interval_ms: int = 2_000, fresh: bool = True, settings: Optional[Settings] = None,
+           writer: Optional[AsyncFunction] = None) -> str:
+    """Start the pipeline unbounded on the lab's session cluster; return its job id.
+
+    ``fresh`` empties the output topics and tables first; a resume from ``savepoint_path`` keeps them (the
+    tables then hold the earlier run's rows, which the resumed job continues)."""
+    if fresh and savepoint_path is None:
+        prepare(topic, keyspace, settings)
+    else:
+        session = cassandra_session(settings)
+        try:
+            create_schema(session, keyspace)
+        finally:
+            session.cluster.shutdown()
+    options = dict(SERVICE_RESTARTS)
+    if savepoint_path:
+        options["execution.savepoint.path"] = savepoint_path
+    env = stream_environment(remote=True, settings=settings, checkpoint_interval_ms=checkpoint_interval_ms,
+                             options=options)
+    env.set_parallelism(1)
+    build(env, topic, keyspace, bounded=False, out_of_orderness_minutes=out_of_orderness_minutes,
+          gap_minutes=gap_minutes, settings=settings, writer=writer)
+    client = env.execute_async(job_name(topic, keyspace))
+    return str(client.get_job_id())

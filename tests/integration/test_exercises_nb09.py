@@ -1,0 +1,257 @@
+"""Notebook 09's checks that need the lab: the Cassandra writer (against the real node and in a real Flink job)
+and the dashboard panel (rendered, run paged on the node). Each passes its reference, skips a stub, and fails
+wrong answers."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import pytest
+
+from iotlab.cassandra import (
+    LATEST_READING_TABLE,
+    Store,
+    alert_values,
+    cassandra_session,
+    create_schema,
+    latest_reading_values,
+    window_values,
+)
+from iotlab.course.exercises import nb09
+from iotlab.jobs.pipeline.cassandra_writer import as_awaitable
+
+pytestmark = pytest.mark.integration
+
+
+# ----------------------------------------------------------------------------- 09.1 the Cassandra writer
+
+
+class StubWriter(nb09.StoreWriter):
+    def open(self, runtime_context):
+        raise NotImplementedError("Exercise 09.1")
+
+
+def test_store_writer_reference_passes_and_stub_is_skipped(lab_settings):
+    assert nb09.check_store_writer(nb09.StoreWriter).passed
+    result = nb09.check_store_writer(StubWriter)
+    assert result.skipped and not result.passed
+
+
+def test_store_writer_stub_in_async_invoke_is_skipped(lab_settings):
+    class HalfDone(nb09.StoreWriter):
+        async def async_invoke(self, value):
+            raise NotImplementedError("Exercise 09.1")
+
+    assert nb09.check_store_writer(HalfDone).skipped
+
+
+def statements(store: Store, value) -> list:
+    row = json.loads(value.row)
+    if value.kind == "window":
+        return [(store.insert_window, window_values(row))]
+    if value.kind == "latest":
+        return [(store.upsert_latest, latest_reading_values(row))]
+    values = alert_values(row)
+    return [(store.insert_alert_by_day, values), (store.insert_alert_by_device, values)]
+
+
+async def send_with_retries(session, pairs: list) -> None:
+    """The reference's sending: all at once, awaited, retried with back-off, raised at the last attempt."""
+    for attempt in range(1, nb09.ATTEMPTS + 1):
+        try:
+            await asyncio.gather(*(as_awaitable(session.execute_async(statement, parameters))
+                                   for statement, parameters in pairs))
+            return
+        except Exception:
+            if attempt == nb09.ATTEMPTS:
+                raise
+            await asyncio.sleep(0.1 * 2 ** (attempt - 1))
+
+
+class OneAlertTable(nb09.StoreWriter):
+    """An alert written to alerts_by_device_day only."""
+
+    async def async_invoke(self, value):
+        await send_with_retries(self.session, statements(self.store, value)[-1:])
+        return [value.kind]
+
+
+class ArrivalWins(nb09.StoreWriter):
+    """The latest reading written without USING TIMESTAMP: the write that arrives last wins."""
+
+    def open(self, runtime_context):
+        super().open(runtime_context)
+        self.plain_latest = self.session.prepare(
+            f"INSERT INTO {self.keyspace}.{LATEST_READING_TABLE} (fleet, device_id, reading_at, temperature, "
+            "humidity, status) VALUES (?, ?, ?, ?, ?, ?)")
+
+    async def async_invoke(self, value):
+        if value.kind != "latest":
+            return await super().async_invoke(value)
+        values = latest_reading_values(json.loads(value.row))[:6]
+        await as_awaitable(self.session.execute_async(self.plain_latest, values))
+        return [value.kind]
+
+
+class Swallows(nb09.StoreWriter):
+    """Retries, then gives up quietly: the row is lost without a trace."""
+
+    async def async_invoke(self, value):
+        try:
+            return await super().async_invoke(value)
+        except Exception:
+            return [value.kind]
+
+
+class NoRetry(nb09.StoreWriter):
+    """Raises at the first failed write."""
+
+    async def async_invoke(self, value):
+        await asyncio.gather(*(as_awaitable(self.session.execute_async(statement, parameters))
+                               for statement, parameters in statements(self.store, value)))
+        return [value.kind]
+
+
+class RetriesForever(nb09.StoreWriter):
+    async def async_invoke(self, value):
+        while True:
+            try:
+                await asyncio.gather(*(as_awaitable(self.session.execute_async(statement, parameters))
+                                       for statement, parameters in statements(self.store, value)))
+                return [value.kind]
+            except Exception:
+                await asyncio.sleep(0.1)
+
+
+class FireAndForget(nb09.StoreWriter):
+    """Sends the writes and returns without waiting for them: errors are never seen."""
+
+    async def async_invoke(self, value):
+        for statement, parameters in statements(self.store, value):
+            self.session.execute_async(statement, parameters)
+        return [value.kind]
+
+
+class SessionPerRow(nb09.StoreWriter):
+    """Connects (and prepares) for every row: right results, many sessions."""
+
+    async def async_invoke(self, value):
+        session = cassandra_session()
+        try:
+            await send_with_retries(session, statements(Store(session, self.keyspace), value))
+        finally:
+            session.cluster.shutdown()
+        return [value.kind]
+
+
+class PreparesPerRow(nb09.StoreWriter):
+    async def async_invoke(self, value):
+        await send_with_retries(self.session, statements(Store(self.session, self.keyspace), value))
+        return [value.kind]
+
+
+class Synchronous(nb09.StoreWriter):
+    """session.execute inside async_invoke: the event loop blocks on every write."""
+
+    async def async_invoke(self, value):
+        for attempt in range(3):
+            try:
+                for statement, parameters in statements(self.store, value):
+                    self.session.execute(statement, parameters)
+                return [value.kind]
+            except Exception:
+                if attempt == 2:
+                    raise
+                await asyncio.sleep(0.1)
+
+
+class ReturnsNothing(nb09.StoreWriter):
+    async def async_invoke(self, value):
+        await super().async_invoke(value)
+
+
+class SessionInInit(nb09.StoreWriter):
+    """Connects in __init__, in the process that builds the job: a session cannot be pickled to Flink's workers."""
+
+    def __init__(self, keyspace):
+        super().__init__(keyspace)
+        self.session = cassandra_session()
+        self.store = Store(self.session, keyspace)
+
+    def open(self, runtime_context):
+        pass
+
+
+@pytest.mark.parametrize("wrong", [OneAlertTable, ArrivalWins, Swallows, NoRetry, RetriesForever, FireAndForget,
+                                   SessionPerRow, PreparesPerRow, Synchronous, ReturnsNothing, SessionInInit])
+def test_store_writer_wrong_answers_fail(lab_settings, wrong):
+    result = nb09.check_store_writer(wrong)
+    assert not result.passed and not result.skipped
+
+
+@pytest.mark.parametrize("wrong,words", [
+    (OneAlertTable, "BOTH alert tables"), (ArrivalWins, "USING TIMESTAMP"), (Swallows, "swallowed"),
+    (NoRetry, "retry"), (RetriesForever, "still being retried"), (FireAndForget, "await every write"),
+    (SessionPerRow, "new session"), (PreparesPerRow, "prepared"), (Synchronous, "synchronous"),
+    (ReturnsNothing, "return [value.kind]"), (SessionInInit, "in a Flink job"),
+])
+def test_store_writer_says_what_is_wrong(lab_settings, wrong, words):
+    assert words in nb09.check_store_writer(wrong).message
+
+
+# ----------------------------------------------------------------------------- 09.2 the dashboard panel
+
+OTHER_KEYSPACE = "iotlab_check_nb09_panel"
+
+
+@pytest.fixture(scope="module")
+def other_keyspace(lab_settings) -> str:
+    """A second keyspace with alerts of its own, standing for the pipeline's: the panel must use ${keyspace}."""
+    session = cassandra_session(lab_settings)
+    try:
+        create_schema(session, OTHER_KEYSPACE)
+        store = Store(session, OTHER_KEYSPACE)
+        alerts = [{"device_id": device, "kind": "offline", "alert_at": at, "start": at, "end": at, "score": 10.0,
+                   "details": {"gap_minutes": 10}}
+                  for device, at in [("device-07", "2025-11-05T22:30:00Z"), ("device-07", "2025-11-06T01:00:00Z"),
+                                     ("device-08", "2025-11-06T00:00:00Z"), ("device-08", "2025-11-06T03:00:00Z")]]
+        store.write_alerts(alerts).raise_for_failures()
+    finally:
+        session.cluster.shutdown()
+    return OTHER_KEYSPACE
+
+
+def test_panel_reference_passes_and_stub_is_skipped(other_keyspace):
+    assert nb09.check_device_alerts_panel(nb09.device_alerts_panel, pipeline_keyspace=other_keyspace).passed
+    assert nb09.check_device_alerts_panel(lambda: (_ for _ in ()).throw(NotImplementedError())).skipped
+
+
+def reference(old: str, new: str):
+    return lambda: nb09.device_alerts_panel().replace(old, new)
+
+
+DAYS = nb09.device_alerts_panel().split("day IN (")[1].split(")) AND")[0] + ")"
+WRONG_PANELS = {
+    "allow filtering": lambda: ("SELECT device_id, kind, alert_at, started_at, ended_at FROM "
+                                "${keyspace}.alerts_by_device_day WHERE device_id = '${device}' AND alert_at >= "
+                                "$__timeFrom AND alert_at < $__timeTo ALLOW FILTERING"),
+    "first day only": reference(f"day IN ({DAYS})", "day = todate($__timeFrom)"),
+    "order by across the day buckets": lambda: nb09.device_alerts_panel() + " ORDER BY alert_at DESC",
+    "end included": reference("alert_at < $__timeTo", "alert_at <= $__timeTo"),
+    "start excluded": reference("alert_at >= $__timeFrom", "alert_at > $__timeFrom"),
+    "keyspace written out": reference("${keyspace}", nb09.CHECK_KEYSPACE),
+    "device written out": reference("${device}", "device-02"),
+    "the fleet's table": lambda: ("SELECT device_id, kind, alert_at, started_at, ended_at FROM "
+                                  f"${{keyspace}}.alerts_by_day WHERE day IN ({DAYS}) AND alert_at >= $__timeFrom "
+                                  "AND alert_at < $__timeTo AND device_id = '${device}'"),
+    "an unknown variable": reference("${keyspace}", "${ks}"),
+    "columns the panel needs missing": reference("kind, alert_at, started_at, ended_at, score, details", "alert_at"),
+    "not a string": lambda: None,
+}
+
+
+@pytest.mark.parametrize("what", WRONG_PANELS, ids=list(WRONG_PANELS))
+def test_panel_wrong_answers_fail(other_keyspace, what):
+    result = nb09.check_device_alerts_panel(WRONG_PANELS[what], pipeline_keyspace=other_keyspace)
+    assert not result.passed and not result.skipped, result.message

@@ -1,0 +1,145 @@
+"""The anomaly detectors on hand-made series, the evaluation's rules, and the scores on a seed the tuning never saw."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from iotlab.core.timestamps import MINUTE_MS, timestamp_ms
+from iotlab.jobs.anomalies import evaluation, labels, reference
+from iotlab.jobs.anomalies.detectors import (
+    DeviceDetectors,
+    DriftDetector,
+    OfflineDetector,
+    SpikeDetector,
+    StuckDetector,
+    at_text,
+)
+from iotlab.sim import SensorSimulator, SimulationConfig
+
+SECOND_MS = 1000
+
+
+def noisy(minutes: int, step_ms: int = MINUTE_MS, seed: int = 1) -> list[tuple[int, float]]:
+    rng = random.Random(seed)
+    return [(i * step_ms, round(22.0 + rng.gauss(0, 0.5), 2)) for i in range(minutes * MINUTE_MS // step_ms)]
+
+
+@pytest.mark.parametrize("step_ms", [MINUTE_MS, 10 * SECOND_MS])
+def test_one_outlier_is_one_spike_whatever_the_reporting_interval(step_ms):
+    series = noisy(120, step_ms)
+    at, value = series[len(series) // 2]
+    series[len(series) // 2] = (at, value + 15)
+    detector = SpikeDetector()
+    alerts = [a for t, v in series for a in detector.observe("d", t, v)]
+    assert [(a["kind"], a["start"], a["end"]) for a in alerts] == [("spike", at_text(at), at_text(at))]
+
+
+def test_a_level_shift_is_not_a_spike():
+    series = [(t, v + (10 if t >= 60 * MINUTE_MS else 0)) for t, v in noisy(120)]
+    detector = SpikeDetector()
+    assert [a for t, v in series for a in detector.observe("d", t, v)] == []
+
+
+@pytest.mark.parametrize("step_ms", [MINUTE_MS, 30 * SECOND_MS])
+def test_a_stuck_sensor_is_raised_once_after_min_minutes(step_ms):
+    series = noisy(60, step_ms)
+    frozen = [(t, 21.5) for t, _ in series[len(series) // 3:len(series) // 3 * 2]]  # 20 minutes frozen
+    detector = StuckDetector(min_minutes=10)
+    alerts = [a for t, v in series[:len(series) // 3] + frozen for a in detector.observe("d", t, v, 40.0)]
+    assert len(alerts) == 1
+    assert alerts[0]["start"] == at_text(frozen[0][0])
+    assert alerts[0]["alert_at"] == at_text(frozen[0][0] + 10 * MINUTE_MS)
+
+
+def test_a_gap_is_offline_but_the_end_of_the_input_is_not():
+    detector = DeviceDetectors()
+    times = [t for t, _ in noisy(60)]
+    times = [t for t in times if not 20 * MINUTE_MS < t < 35 * MINUTE_MS]  # silent from minute 20 to 35
+    alerts = [a for t in times for a in detector.reading("d", t, 22.0 + (t % 7) / 10, 40.0 + (t % 5) / 10)]
+    offline = [a for a in alerts if a["kind"] == "offline"]
+    assert [(a["start"], a["alert_at"]) for a in offline] == [(at_text(20 * MINUTE_MS), at_text(30 * MINUTE_MS))]
+
+
+def test_a_silence_a_timer_raised_is_not_raised_again_by_the_next_reading():
+    detector = DeviceDetectors()
+    detector.reading("d", 0, 22.0, 40.0)
+    assert detector.timer("d", 5 * MINUTE_MS) == []  # not gap minutes after the last reading
+    raised = detector.timer("d", 10 * MINUTE_MS)
+    assert [a["kind"] for a in raised] == ["offline"]
+    assert [a for a in detector.reading("d", 15 * MINUTE_MS, 22.1, 40.1) if a["kind"] == "offline"] == []
+
+
+def test_offline_gap_is_in_minutes():
+    detector = OfflineDetector(gap_minutes=10)
+    detector.observe("d", 0)
+    assert detector.observe("d", 9 * MINUTE_MS + 59 * SECOND_MS) == []
+    assert len(detector.observe("d", 20 * MINUTE_MS)) == 1
+
+
+def creep(at_ms: int) -> float:
+    """+8 degrees over the 30 minutes after minute 600, then back to normal."""
+    minutes = at_ms / MINUTE_MS - 600
+    return 8.0 * minutes / 30 if 0 <= minutes < 30 else 0.0
+
+
+def run_drift(series: list[tuple[int, float]]) -> list[dict]:
+    detector = DriftDetector()
+    return [alert for at, value in series for alert in detector.observe("d", at, value)]
+
+
+def test_a_slow_creep_is_a_drift_and_noise_is_not():
+    series = noisy(24 * 60)
+    assert run_drift(series) == []
+    alerts = run_drift([(at, value + creep(at)) for at, value in series])
+    assert len(alerts) == 1 and alerts[0]["kind"] == "drift"
+    assert 600 * MINUTE_MS <= timestamp_ms(alerts[0]["alert_at"]) < 630 * MINUTE_MS
+
+
+def span(start_min: int, end_min: int, kind: str = "spike") -> labels.Span:
+    return labels.Span("d", kind, start_min * MINUTE_MS, end_min * MINUTE_MS)
+
+
+def alert(at_min: int, kind: str = "spike", device: str = "d") -> dict:
+    return {"device_id": device, "kind": kind, "alert_at": at_text(at_min * MINUTE_MS)}
+
+
+def test_a_span_counts_once_however_many_alerts_hit_it():
+    scores = evaluation.score([alert(100), alert(101), alert(102)], [span(100, 130)])
+    assert (scores["spike"].found, scores["spike"].right, scores["spike"].alerts) == (1, 3, 3)
+
+
+def test_tolerance_wrong_device_and_wrong_kind():
+    spans = [span(100, 100)]
+    assert evaluation.score([alert(109)], spans)["spike"].found == 1  # within 10 minutes
+    assert evaluation.score([alert(111)], spans)["spike"].found == 0
+    assert evaluation.score([alert(100, device="e")], spans)["spike"].found == 0
+    assert evaluation.score([alert(100, kind="drift")], spans)["spike"].found == 0
+
+
+def test_labels_become_one_span_per_episode():
+    config = SimulationConfig(devices=5, interval_s=60, duration_s=12 * 3600, seed=3, anomaly_rate=0.01)
+    sim = SensorSimulator(config)
+    list(sim.records())
+    spans = labels.labelled_spans(sim.labels)
+    drift_labels = [label for label in sim.labels if label["label"] == "drift"]
+    drifts = [s for s in spans if s.kind == "drift"]
+    assert drifts and len(drift_labels) == 30 * len(drifts)  # 30 labelled readings per drift episode
+
+
+def test_scores_on_an_unseen_seed_meet_the_targets_and_beat_the_baselines():
+    """Tuned on seed 21; seed 22 was never looked at while tuning."""
+    sim = SensorSimulator(SimulationConfig(devices=20, interval_s=60, duration_s=24 * 3600, seed=22,
+                                           anomaly_rate=0.004, out_of_order_rate=0.01, late_rate=0.003,
+                                           duplicate_rate=0.005, malformed_rate=0.005))
+    lines = [record.value for record in sim.records()]
+    spans = labels.labelled_spans(sim.labels)
+    alerts = reference.detect(lines)
+    scores = evaluation.score(alerts, spans)
+    targets = {"spike": 0.9, "stuck": 0.9, "offline": 0.9, "out_of_range": 0.9, "drift": 0.8}
+    assert {kind: scores[kind].f1 >= target for kind, target in targets.items()} == dict.fromkeys(targets, True)
+    readings = [event for events in reference.device_events(lines).values() for _, _, event in events
+                if isinstance(event, dict)]
+    random_scores = evaluation.score(evaluation.random_alerts(readings, alerts), spans)
+    assert all(random_scores[kind].f1 < 0.5 for kind in targets)

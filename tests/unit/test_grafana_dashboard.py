@@ -1,0 +1,99 @@
+"""The compose lab's Grafana cannot run here: parse its provisioning (data source, dashboard provider, dashboard)
+and check they fit together and the compose file's mount. The dashboard's queries run against the real node in
+tests/integration/test_dashboard_queries.py."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path, PurePosixPath
+
+import yaml
+
+from iotlab.core.paths import lab_env_dir
+from iotlab.core.versions import pinned
+
+PROVISIONING = lab_env_dir() / "docker" / "grafana" / "provisioning"
+COMPOSE = yaml.safe_load((lab_env_dir() / "docker-compose.yml").read_text())
+SOURCE = yaml.safe_load((PROVISIONING / "datasources" / "cassandra.yaml").read_text())["datasources"][0]
+PROVIDERS = yaml.safe_load((PROVISIONING / "dashboards" / "dashboards.yaml").read_text())["providers"]
+DASHBOARD_FILES = sorted((PROVISIONING / "dashboards").glob("*.json"))
+DASHBOARDS = [json.loads(path.read_text()) for path in DASHBOARD_FILES]
+
+
+def provisioning_mount() -> tuple[Path, PurePosixPath]:
+    """(host folder, container folder) of the volume that holds Grafana's provisioning."""
+    for volume in COMPOSE["services"]["grafana"]["volumes"]:
+        host, container, *_ = volume.split(":")
+        if container == "/etc/grafana/provisioning":
+            return (lab_env_dir() / host).resolve(), PurePosixPath(container)
+    raise AssertionError("compose mounts no folder at /etc/grafana/provisioning")
+
+
+def host_path(container_path: str) -> Path:
+    """The host folder a path inside the Grafana container comes from, through the provisioning mount."""
+    host, container = provisioning_mount()
+    relative = PurePosixPath(container_path).relative_to(container)  # ValueError: outside the mount
+    return host.joinpath(*relative.parts)
+
+
+def test_the_mounted_folder_is_the_provisioning_folder():
+    assert provisioning_mount()[0] == PROVISIONING.resolve()
+
+
+def test_the_provider_reads_the_dashboards_folder_inside_the_mount():
+    assert len(PROVIDERS) == 1
+    provider = PROVIDERS[0]
+    assert provider["type"] == "file"
+    folder = host_path(provider["options"]["path"])
+    assert folder == (PROVISIONING / "dashboards").resolve()
+    assert folder.is_relative_to(PROVISIONING.resolve()) and DASHBOARD_FILES, "no dashboard JSON in the folder"
+
+
+def test_every_panel_and_query_variable_uses_the_provisioned_source():
+    """A panel that names another uid (or none) would show "data source not found" in the lab's Grafana."""
+    expected = {"type": SOURCE["type"], "uid": SOURCE["uid"]}
+    for dashboard in DASHBOARDS:
+        for panel in dashboard["panels"]:
+            assert panel["datasource"] == expected, panel["title"]
+            for target in panel["targets"]:
+                assert target["datasource"] == expected, panel["title"]
+        for variable in dashboard["templating"]["list"]:
+            if variable["type"] == "query":
+                assert variable["datasource"] == expected, variable["name"]
+
+
+def test_panels_send_raw_cql_with_the_plugin_fields():
+    """The plugin runs ``target`` as CQL when ``rawQuery`` is true (its query editor mode), for ``queryType``
+    "query"; otherwise it builds a query from the configurator's fields, which these panels do not fill."""
+    for dashboard in DASHBOARDS:
+        for panel in dashboard["panels"]:
+            for target in panel["targets"]:
+                assert target["rawQuery"] is True and target["queryType"] == "query", panel["title"]
+                assert target["target"].lstrip().upper().startswith("SELECT "), panel["title"]
+                assert "ALLOW FILTERING" not in target["target"].upper(), panel["title"]
+
+
+def test_time_bucketed_tables_are_read_for_the_dashboard_time_range():
+    """Windows and alerts are kept per UTC day: a query without the time macros would read whole days."""
+    for dashboard in DASHBOARDS:
+        for panel in dashboard["panels"]:
+            for target in panel["targets"]:
+                if "windows_by_device_day" in target["target"] or "alerts_by_day" in target["target"]:
+                    assert "$__timeFrom" in target["target"] and "$__timeTo" in target["target"], panel["title"]
+
+
+def test_dashboards_have_unique_uids_and_panel_ids():
+    assert len({dashboard["uid"] for dashboard in DASHBOARDS}) == len(DASHBOARDS)
+    for dashboard in DASHBOARDS:
+        ids = [panel["id"] for panel in dashboard["panels"]]
+        assert len(ids) == len(set(ids)), dashboard["title"]
+
+
+def test_the_pinned_plugin_interpolates_variables_in_variable_queries():
+    """The ``device`` variable's query names ``${keyspace}``; the plugin interpolates variables in variable
+    queries from 3.2.0 on (its changelog, issue #182), so an older pin would query a keyspace called
+    "${keyspace}"."""
+    version = tuple(int(part) for part in pinned()["GRAFANA_CASSANDRA_PLUGIN_VERSION"].split("."))
+    uses_variables = any("$" in variable["query"]["query"] for dashboard in DASHBOARDS
+                         for variable in dashboard["templating"]["list"] if variable["type"] == "query")
+    assert not uses_variables or version >= (3, 2, 0)

@@ -65,6 +65,7 @@ def _read_jsonl(path: Path, what: str) -> list[dict]:
 def evaluate(alerts_path: Path, labels_path: Path, readings_path: Path, tolerance: int) -> None:
     """Event-level precision, recall, F1 and detection delay per kind, next to two baselines."""
     from iotlab.jobs.anomalies.evaluation import evaluate_against_labels, table
+    from iotlab.sim.writers import LABELS_SUFFIX, stream_path_of
 
     alerts = _read_jsonl(alerts_path, "alerts file")
     missing = [number for number, alert in enumerate(alerts, 1) if not {"device_id", "kind", "alert_at"} <= set(alert)]
@@ -72,10 +73,18 @@ def evaluate(alerts_path: Path, labels_path: Path, readings_path: Path, toleranc
         raise OptionError(f"alert {missing[0]} of {alerts_path} lacks device_id, kind or alert_at",
                           "pass the file `iotlab detect` wrote")
     labels = _read_jsonl(labels_path, "labels file")
-    readings_path = readings_path or labels_path.with_name(labels_path.name.replace(".labels.jsonl", ".jsonl"))
-    if not readings_path.exists():
-        raise OptionError(f"no recorded stream {readings_path} for the baselines", "pass it with --readings")
-    rows = evaluate_against_labels(alerts, labels, readings_path.read_bytes().splitlines(), tolerance)
+    if readings_path is None:
+        readings_path = stream_path_of(labels_path)
+        if readings_path is None:
+            raise OptionError(f"cannot tell the recorded stream of {labels_path} (not NAME{LABELS_SUFFIX})",
+                              "pass it with --readings")
+        if not readings_path.exists():
+            raise OptionError(f"no recorded stream {readings_path} for the baselines", "pass it with --readings")
+    lines = readings_path.read_bytes().splitlines()
+    rows = evaluate_against_labels(alerts, labels, lines, tolerance)
+    if rows is None:
+        raise OptionError(f"{readings_path} holds no valid reading, so the baselines have nothing to draw from",
+                          "pass the recorded stream (NAME.jsonl) with --readings")
     click.echo(f"tolerance: {tolerance} minutes around each labelled span; a span counts once")
     for line in table(rows):
         click.echo(line)

@@ -65,7 +65,7 @@ def simulate(devices, rate, duration, interval, seed, start, fast, anomaly_rate,
     from datetime import timezone
 
     from iotlab.sim.sensors import SimulationConfig
-    from iotlab.sim.writers import simulate_to_file, simulate_to_topic
+    from iotlab.sim.writers import labels_path_of, simulate_to_file, simulate_to_topic
 
     if (topic is None) == (out is None):
         raise click.UsageError("give exactly one of --topic T or --out FILE.jsonl")
@@ -78,7 +78,7 @@ def simulate(devices, rate, duration, interval, seed, start, fast, anomaly_rate,
     )
     pace = None if fast else rate
     if out is not None:
-        labels = labels or out.with_name(out.name.removesuffix(".jsonl") + ".labels.jsonl")
+        labels = labels or labels_path_of(out)
         summary = simulate_to_file(config, out, labels, rate=pace, progress=not no_progress)
         click.echo(f"wrote {summary.delivered} records to {out} in {summary.seconds:.1f} s, "
                    f"and their labels to {labels}")

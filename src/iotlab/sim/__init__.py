@@ -11,11 +11,20 @@ from iotlab.sim.sensors import (
     to_json_bytes,
 )
 from iotlab.sim.writers import (
-    key_of, read_lines, replay_file, replay_lines, simulate_to_file, simulate_to_topic, write_labels,
+    LABELS_SUFFIX,
+    key_of,
+    labels_path_of,
+    read_lines,
+    replay_file,
+    replay_lines,
+    simulate_to_file,
+    simulate_to_topic,
+    stream_path_of,
+    write_labels,
 )
 
 __all__ = [
-    "ANOMALY_TYPES", "MALFORMED_TYPES", "Record", "SensorSimulator", "SimulationConfig", "generate_readings",
-    "key_of", "read_lines", "replay_file", "replay_lines", "simulate_to_file", "simulate_to_topic", "to_json_bytes",
-    "write_labels",
+    "ANOMALY_TYPES", "LABELS_SUFFIX", "MALFORMED_TYPES", "Record", "SensorSimulator", "SimulationConfig",
+    "generate_readings", "key_of", "labels_path_of", "read_lines", "replay_file", "replay_lines", "simulate_to_file",
+    "simulate_to_topic", "stream_path_of", "to_json_bytes", "write_labels",
 ]

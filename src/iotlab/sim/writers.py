@@ -31,6 +31,21 @@ def expected_records(config: SimulationConfig) -> int:
     return ticks * config.devices
 
 
+LABELS_SUFFIX = ".labels.jsonl"  # a recording NAME.jsonl keeps its labels in NAME.labels.jsonl
+
+
+def labels_path_of(stream_path: Path) -> Path:
+    """Where the labels of the recorded stream ``stream_path`` (NAME.jsonl) go: NAME.labels.jsonl beside it."""
+    return stream_path.with_name(stream_path.name.removesuffix(".jsonl") + LABELS_SUFFIX)
+
+
+def stream_path_of(labels_path: Path) -> Optional[Path]:
+    """The recorded stream whose labels are ``labels_path`` (NAME.labels.jsonl -> NAME.jsonl), None for another name."""
+    if not labels_path.name.endswith(LABELS_SUFFIX):
+        return None
+    return labels_path.with_name(labels_path.name.removesuffix(LABELS_SUFFIX) + ".jsonl")
+
+
 def write_labels(simulator: SensorSimulator, path: Path) -> None:
     """One JSON object per line, in the order they were recorded."""
     with path.open("w") as out:

@@ -121,14 +121,17 @@ def table(rows: dict[str, dict[str, KindScore]]) -> list[str]:
 
 
 def evaluate_against_labels(alerts: list[dict], labels: list[dict], lines: list[bytes],
-                            tolerance_minutes: int = TOLERANCE_MINUTES) -> dict[str, dict[str, KindScore]]:
-    """The detectors' scores next to both baselines', on the same labels (what ``iotlab evaluate`` prints)."""
+                            tolerance_minutes: int = TOLERANCE_MINUTES) -> Optional[dict[str, dict[str, KindScore]]]:
+    """The detectors' scores next to both baselines', on the same labels (what ``iotlab evaluate`` prints);
+    None when ``lines`` hold no valid reading (the random baseline draws its alerts from them)."""
     from iotlab.jobs.anomalies.labels import labelled_spans
     from iotlab.jobs.anomalies.reference import device_events
 
     spans = labelled_spans(labels)
     readings = [event for events in device_events(lines).values() for _, _, event in events
                 if isinstance(event, dict)]
+    if not readings:
+        return None
     tolerance_ms = tolerance_minutes * MINUTE_MS
     return {"detectors": score(alerts, spans, tolerance_ms),
             "fixed threshold": score(threshold_alerts(readings), spans, tolerance_ms),

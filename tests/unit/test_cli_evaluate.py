@@ -1,0 +1,54 @@
+"""`iotlab evaluate` on files (no lab): the table, and one clear line for inputs it cannot score."""
+
+from __future__ import annotations
+
+import json
+
+from click.testing import CliRunner
+
+from iotlab.cli import main
+from iotlab.jobs.anomalies import reference
+from iotlab.sim import SensorSimulator, SimulationConfig, labels_path_of, simulate_to_file
+
+DAY = SimulationConfig(devices=3, interval_s=60, duration_s=12 * 3600, seed=22, anomaly_rate=0.01)
+
+
+def recorded(tmp_path):
+    """A labelled recording NAME.jsonl + NAME.labels.jsonl, and the reference detectors' alerts on it."""
+    stream = tmp_path / "day.jsonl"
+    simulate_to_file(DAY, stream, labels_path_of(stream), progress=False)
+    lines = [record.value for record in SensorSimulator(DAY).records()]
+    alerts = tmp_path / "alerts.jsonl"
+    alerts.write_text("".join(json.dumps(alert) + "\n" for alert in reference.detect(lines)))
+    return stream, alerts
+
+
+def test_evaluate_finds_the_recording_beside_its_labels(tmp_path):
+    stream, alerts = recorded(tmp_path)
+    result = CliRunner().invoke(main, ["evaluate", "--alerts", str(alerts), "--labels", str(labels_path_of(stream))])
+    assert result.exit_code == 0, result.output
+    rows = [line.split() for line in result.output.splitlines()]
+    assert [row[1] for row in rows if row[0] == "detectors"] == ["spike", "stuck", "drift", "offline", "out_of_range"]
+    assert "random, same rate" in result.output and "fixed threshold" in result.output
+
+
+def test_evaluate_asks_for_the_recording_when_the_labels_name_does_not_tell_it(tmp_path):
+    stream, alerts = recorded(tmp_path)
+    labels = tmp_path / "labels.jsonl"
+    labels.write_bytes(labels_path_of(stream).read_bytes())
+    result = CliRunner().invoke(main, ["evaluate", "--alerts", str(alerts), "--labels", str(labels)])
+    assert result.exit_code != 0
+    assert "cannot tell the recorded stream" in result.output and "--readings" in result.output
+    assert "Traceback" not in result.output
+
+    result = CliRunner().invoke(main, ["evaluate", "--alerts", str(alerts), "--labels", str(labels),
+                                       "--readings", str(stream)])
+    assert result.exit_code == 0, result.output
+
+
+def test_evaluate_refuses_a_recording_without_valid_readings(tmp_path):
+    stream, alerts = recorded(tmp_path)
+    result = CliRunner().invoke(main, ["evaluate", "--alerts", str(alerts), "--labels", str(labels_path_of(stream)),
+                                       "--readings", str(alerts)])
+    assert result.exit_code != 0
+    assert "holds no valid reading" in result.output and "Traceback" not in result.output

@@ -31,6 +31,7 @@ JAVA_SOURCES = Path(__file__).parent / "java"
 SQL_FUNCTIONS = {
     "PARSE_READING": "org.iotlab.flink.ParseReading",
     "READING_TIME": "org.iotlab.flink.ReadingTime",
+    "LATEST_READING": "org.iotlab.flink.LatestReading",  # the pipeline's newest reading per window
     # the anomaly detectors, as OVER aggregates (iotlab.jobs.anomalies.sql)
     "SPIKE_ALERT": "org.iotlab.flink.anomalies.SpikeAlert",
     "STUCK_ALERT": "org.iotlab.flink.anomalies.StuckAlert",

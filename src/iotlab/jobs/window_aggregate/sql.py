@@ -109,6 +109,11 @@ def sink_statements(topic: str, settings: Settings) -> list[str]:
     ]
 
 
+# A window row's aggregates (the data contract's window row), over readings with temperature and humidity.
+WINDOW_AGGREGATES = ("COUNT(*) AS `count`, AVG(temperature) AS avg_temp, MIN(temperature) AS min_temp, "
+                     "MAX(temperature) AS max_temp, AVG(humidity) AS avg_humidity")
+
+
 def graph_statements(topic: str) -> list[str]:
     """The job's graph as views over ``raw_readings`` (record_key, raw, partition, offset, event_time).
 
@@ -122,11 +127,11 @@ def graph_statements(topic: str) -> list[str]:
         f"""CREATE TEMPORARY VIEW parsed AS
 SELECT `record_key`, `raw`, `partition`, `offset`, event_time,
   r.device_id AS device_id, r.temperature AS temperature, r.humidity AS humidity, r.event_ms AS event_ms,
-  r.reason AS reason
+  r.reason AS reason, r.status AS status
 FROM (SELECT *, PARSE_READING(`raw`) AS r FROM {RAW_SOURCE_TABLE})""",
         # ---- on time or late: has the reading's window already fired when the reading arrives?
         f"""CREATE TEMPORARY VIEW marked AS
-SELECT `record_key`, `raw`, device_id, event_time, temperature, humidity,
+SELECT `record_key`, `raw`, device_id, event_time, event_ms, temperature, humidity, status,
   CURRENT_WATERMARK(event_time) AS watermark_on_arrival,
   -- the last millisecond of the reading's window is not after the watermark: the window has fired
   COALESCE(TO_TIMESTAMP_LTZ(window_start_ms + {WINDOW_MS} - 1, 3) <= CURRENT_WATERMARK(event_time), FALSE) AS is_late
@@ -134,8 +139,7 @@ FROM (SELECT *, event_ms - MOD(MOD(event_ms, {WINDOW_MS}) + {WINDOW_MS}, {WINDOW
       FROM parsed WHERE reason IS NULL)""",
         f"""CREATE TEMPORARY VIEW window_rows AS
 SELECT device_id AS device_key, device_id, DATE_FORMAT(window_start, {ISO}) AS window_start,
-       DATE_FORMAT(window_end, {ISO}) AS window_end, COUNT(*) AS `count`, AVG(temperature) AS avg_temp,
-       MIN(temperature) AS min_temp, MAX(temperature) AS max_temp, AVG(humidity) AS avg_humidity
+       DATE_FORMAT(window_end, {ISO}) AS window_end, {WINDOW_AGGREGATES}
 FROM TABLE(TUMBLE(TABLE marked, DESCRIPTOR(event_time), INTERVAL '{WINDOW_MINUTES}' MINUTE))
 WHERE NOT is_late
 GROUP BY device_id, window_start, window_end""",

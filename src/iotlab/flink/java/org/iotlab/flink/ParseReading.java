@@ -6,7 +6,7 @@ import org.apache.flink.types.Row;
 
 /**
  * {@code PARSE_READING(raw BYTES)}: the record checked against the contract ({@link ReadingContract}), as
- * {@code ROW<device_id, temperature, humidity, event_ms, reason>}; reason is NULL for a valid reading.
+ * {@code ROW<device_id, temperature, humidity, event_ms, reason, status>}; reason is NULL for a valid reading.
  *
  * <p>Declared non-deterministic on purpose: the planner then keeps one call per record instead of copying
  * the call into every expression that reads a field of its result (it merges projections only when that
@@ -14,10 +14,12 @@ import org.apache.flink.types.Row;
  */
 public class ParseReading extends ScalarFunction {
 
-    public @DataTypeHint("ROW<device_id STRING, temperature DOUBLE, humidity DOUBLE, event_ms BIGINT, reason STRING>")
+    public @DataTypeHint("ROW<device_id STRING, temperature DOUBLE, humidity DOUBLE, event_ms BIGINT, reason STRING, "
+            + "status STRING>")
     Row eval(byte[] raw) {
         ReadingContract.Result result = ReadingContract.checkOnce(raw);
-        return Row.of(result.deviceId, result.temperature, result.humidity, result.eventMs, result.reason);
+        return Row.of(result.deviceId, result.temperature, result.humidity, result.eventMs, result.reason,
+                result.status);
     }
 
     @Override

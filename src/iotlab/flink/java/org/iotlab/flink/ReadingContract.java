@@ -44,6 +44,7 @@ public final class ReadingContract {
         public String deviceId;
         public Double temperature;
         public Double humidity;
+        public String status;
         /** Milliseconds since the epoch, or null when the timestamp cannot be read as a real time. */
         public Long eventMs;
         /** Null for a valid reading. */
@@ -168,6 +169,7 @@ public final class ReadingContract {
         result.deviceId = deviceId.text;
         result.temperature = temperature.number;
         result.humidity = humidity.number;
+        result.status = status.text;
         // impossible values, in the same order
         if (result.deviceId.isEmpty()) {
             return "impossible_value: device_id";

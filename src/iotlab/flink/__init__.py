@@ -2,7 +2,12 @@
 record types and parsing for DataStream jobs, and the REST API of the lab's session cluster."""
 
 from iotlab.flink import rest
-from iotlab.flink.environments import flink_configuration, stream_environment, table_environment
+from iotlab.flink.environments import (
+    flink_configuration,
+    stream_environment,
+    stream_table_environment,
+    table_environment,
+)
 from iotlab.flink.records import (
     BYTES,
     DEAD_LETTER,
@@ -28,5 +33,5 @@ __all__ = [
     "BYTES", "DEAD_LETTER", "EventTime", "PARSED_READING_TYPE", "RAW_RECORD_TYPE", "RAW_SOURCE_TABLE", "READING_TYPE",
     "SET_ASIDE_TYPE", "Validate", "bounded_kafka_source", "flink_configuration", "json_sink_statement",
     "kafka_options", "parse_reading", "raw_source_statement", "readings_source_ddl", "rest", "set_aside_sink_statement",
-    "stream_environment", "table_environment",
+    "stream_environment", "stream_table_environment", "table_environment",
 ]

@@ -19,13 +19,14 @@ from urllib.parse import urlparse
 from pyflink.common import Configuration
 from pyflink.datastream import StreamExecutionEnvironment
 from pyflink.java_gateway import get_gateway
-from pyflink.table import EnvironmentSettings, TableEnvironment
+from pyflink.table import EnvironmentSettings, StreamTableEnvironment, TableEnvironment
 from pyflink.util.java_utils import add_jars_to_context_class_loader
 
 from iotlab.core.errors import ConnectorMissing
 from iotlab.core.paths import state_dir
 from iotlab.core.settings import Settings, load_settings
 from iotlab.flink.functions import functions_jar
+from iotlab.flink.gateway_threads import prepare_gateway_threads
 
 # Where an in-process (mini cluster) job's JobManager and TaskManager bind and advertise themselves.
 LOOPBACK_ONLY = {
@@ -111,7 +112,16 @@ def table_environment(
     builder = EnvironmentSettings.new_instance()
     builder = builder.in_batch_mode() if batch else builder.in_streaming_mode()
     builder = builder.with_configuration(flink_configuration(settings, remote=remote, kafka=kafka))
-    return TableEnvironment.create(builder.build())
+    tables = TableEnvironment.create(builder.build())
+    prepare_gateway_threads(tables)  # planning on any py4j thread (FLINK-36298): see iotlab.flink.gateway_threads
+    return tables
+
+
+def stream_table_environment(env: StreamExecutionEnvironment) -> StreamTableEnvironment:
+    """A Table API environment over a DataStream environment (SQL and DataStream in one job)."""
+    tables = StreamTableEnvironment.create(env)
+    prepare_gateway_threads(tables)  # planning on any py4j thread (FLINK-36298): see iotlab.flink.gateway_threads
+    return tables
 
 
 def stream_environment(
@@ -125,5 +135,8 @@ def stream_environment(
         # get_execution_environment() always builds a local environment (it forces execution.target to
         # "local"); the plain Java constructor honours execution.target=remote and submits to the cluster.
         java_environment_class = get_gateway().jvm.org.apache.flink.streaming.api.environment.StreamExecutionEnvironment
-        return StreamExecutionEnvironment(java_environment_class(configuration._j_configuration))
-    return StreamExecutionEnvironment.get_execution_environment(configuration)
+        env = StreamExecutionEnvironment(java_environment_class(configuration._j_configuration))
+    else:
+        env = StreamExecutionEnvironment.get_execution_environment(configuration)
+    prepare_gateway_threads()  # the jars' class loader on every py4j thread: see iotlab.flink.gateway_threads
+    return env

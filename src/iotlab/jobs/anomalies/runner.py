@@ -15,7 +15,7 @@ from pyflink.table import StreamTableEnvironment
 
 from iotlab.core.settings import Settings, load_settings
 from iotlab.core.timestamps import timestamp_ms
-from iotlab.flink.environments import stream_environment
+from iotlab.flink.environments import stream_environment, stream_table_environment
 from iotlab.flink.functions import function_statements
 from iotlab.flink.tables import RAW_SOURCE_TABLE
 from iotlab.jobs.anomalies.job import OUT_OF_ORDERNESS_MINUTES, build_graph
@@ -56,7 +56,7 @@ def bounded_source_tables(topic: str, out_of_orderness_minutes: int, group_id: s
     one per partition (the window job's source)."""
     env = stream_environment(settings=settings)
     env.set_parallelism(1)
-    tables = StreamTableEnvironment.create(env)
+    tables = stream_table_environment(env)
     for statement in function_statements():  # READING_TIME for the event time; the detectors' functions
         tables.execute_sql(statement)
     tables.execute_sql(source_statement(topic, settings, bounded=True, group_id=group_id,

@@ -23,14 +23,13 @@ from dataclasses import dataclass
 from typing import Optional
 
 from pyflink.datastream import AsyncFunction, StreamExecutionEnvironment
-from pyflink.table import StreamTableEnvironment
 
 from iotlab.cassandra import ALERTS_BY_DEVICE_TABLE, LATEST_READING_TABLE, WINDOWS_TABLE, cassandra_session
 from iotlab.cassandra.schema import create_schema, empty_tables
 from iotlab.core.settings import Settings, load_settings
 from iotlab.core.topics import OutputTopics
 from iotlab.core.windows import OUT_OF_ORDERNESS_MINUTES
-from iotlab.flink.environments import stream_environment
+from iotlab.flink.environments import stream_environment, stream_table_environment
 from iotlab.flink.functions import function_statements
 from iotlab.flink.tables import kafka_options, set_aside_sink_statement
 from iotlab.jobs.anomalies.silences import confirm_silences
@@ -95,7 +94,7 @@ def build(env: StreamExecutionEnvironment, topic: str, keyspace: str, bounded: b
     # goes through every operator. No reading is late by chance as long as the stream's disorder stays within
     # the bound (the course's streams); a window closes at most this much later.
     env.get_config().set_auto_watermark_interval(WATERMARK_INTERVAL_MS)
-    tables = StreamTableEnvironment.create(env)
+    tables = stream_table_environment(env)
     for key, value in {**FAST_AGGREGATION, **LOW_LATENCY}.items():
         tables.get_config().set(key, value)
     for statement in function_statements():

@@ -12,11 +12,10 @@ from typing import Optional
 
 import pandas as pd
 from pyflink.datastream import StreamExecutionEnvironment
-from pyflink.table import StreamTableEnvironment
 
 from iotlab.core.settings import Settings, load_settings
 from iotlab.core.topics import OutputTopics
-from iotlab.flink.environments import stream_environment
+from iotlab.flink.environments import stream_environment, stream_table_environment
 from iotlab.flink.tables import RAW_SOURCE_TABLE, json_sink_statement, raw_source_statement, set_aside_sink_statement
 from iotlab.jobs.silence_alerts import GAP_MINUTES, OUT_OF_ORDERNESS_MINUTES, build_graph
 from iotlab.kafka import read_topic, recreate_topic
@@ -34,7 +33,7 @@ def build(
 ) -> None:
     """Add the job (source, validation, detector, three sinks) to ``env``; run it with ``env.execute``."""
     settings = settings or load_settings()
-    tables = StreamTableEnvironment.create(env)
+    tables = stream_table_environment(env)
     tables.execute_sql(raw_source_statement(topic, settings, bounded=bounded, group_id="iotlab-silence"))
     alerts_out, dead_letters_out, late_out = output_topics(topic)
     tables.execute_sql(json_sink_statement("alert_sink", "device_id STRING, silent_since STRING, alert_at STRING",

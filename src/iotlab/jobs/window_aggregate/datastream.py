@@ -31,12 +31,11 @@ from pyflink.common.watermark_strategy import TimestampAssigner
 from pyflink.datastream import DataStream, OutputTag
 from pyflink.datastream.functions import AggregateFunction, ProcessFunction, ProcessWindowFunction
 from pyflink.datastream.window import TumblingEventTimeWindows
-from pyflink.table import StreamTableEnvironment
 
 from iotlab.core.settings import Settings, load_settings
 from iotlab.core.timestamps import MINUTE_MS, format_epoch_ms
 from iotlab.core.windows import WINDOW_MINUTES
-from iotlab.flink.environments import stream_environment
+from iotlab.flink.environments import stream_environment, stream_table_environment
 from iotlab.flink.functions import function_statements
 from iotlab.flink.records import DEAD_LETTER, READING_TYPE, SET_ASIDE_TYPE, Validate
 from iotlab.flink.tables import RAW_SOURCE_TABLE
@@ -136,7 +135,7 @@ def run(topic: str, out_of_orderness_minutes: int = OUT_OF_ORDERNESS_MINUTES, al
     settings = settings or load_settings()
     env = stream_environment(settings=settings)
     env.set_parallelism(parallelism)
-    tables = StreamTableEnvironment.create(env)
+    tables = stream_table_environment(env)
     for statement in function_statements() + \
             [source_statement(topic, settings, out_of_orderness_minutes=out_of_orderness_minutes)] + \
             sink_statements(topic, settings):

@@ -8,7 +8,10 @@ BIN := $(VENV)/bin
 NBVAL_CELL_TIMEOUT ?= 900
 # The exact known-good package set is verified on Python 3.11; other versions get pyproject's ranges.
 CONSTRAINTS := $(shell $(PYTHON) -c 'import sys; print("-c constraints-py311.txt" if sys.version_info[:2] == (3, 11) else "")' 2>/dev/null)
-NBVAL_OPTIONS := --nbval-cell-timeout=$(NBVAL_CELL_TIMEOUT) --nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider --durations=12
+NBVAL_OPTIONS := --nbval-cell-timeout=$(NBVAL_CELL_TIMEOUT) --nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider --durations=15
+# Each pytest pass of `make test` writes a JUnit XML report here (per-test and per-cell durations);
+# tests/durations.py sums them: per pass, per notebook, and the slowest items.
+REPORTS ?= test-reports
 
 .PHONY: setup lab up jupyter test test-unit test-notebooks down status reset notebooks bench lint
 
@@ -38,9 +41,11 @@ test: setup
 	$(BIN)/lint-imports --no-cache
 	$(BIN)/iotlab lab up --no-progress
 	$(BIN)/iotlab course build --check
-	$(BIN)/pytest tests --durations=15
-	$(BIN)/pytest --nbval solutions/ $(NBVAL_OPTIONS)
-	$(BIN)/pytest --nbval-lax notebooks/ $(NBVAL_OPTIONS)
+	rm -rf $(REPORTS)
+	$(BIN)/pytest tests --durations=15 --junitxml=$(REPORTS)/1-tests.xml
+	$(BIN)/pytest --nbval solutions/ $(NBVAL_OPTIONS) --junitxml=$(REPORTS)/2-solutions.xml
+	$(BIN)/pytest --nbval-lax notebooks/ $(NBVAL_OPTIONS) --junitxml=$(REPORTS)/3-notebooks.xml
+	$(BIN)/python tests/durations.py $(REPORTS) --slowest 15
 
 test-unit: setup
 	$(BIN)/pytest tests/unit

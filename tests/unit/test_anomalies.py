@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from iotlab.core.timestamps import MINUTE_MS, timestamp_ms
+from iotlab.core.timestamps import MINUTE_MS, timestamp_ms, timestamp_text
 from iotlab.jobs.anomalies import evaluation, labels, reference
 from iotlab.jobs.anomalies.detectors import (
     DeviceDetectors,
@@ -14,7 +14,6 @@ from iotlab.jobs.anomalies.detectors import (
     OfflineDetector,
     SpikeDetector,
     StuckDetector,
-    at_text,
 )
 from iotlab.sim import SensorSimulator, SimulationConfig
 
@@ -33,7 +32,7 @@ def test_one_outlier_is_one_spike_whatever_the_reporting_interval(step_ms):
     series[len(series) // 2] = (at, value + 15)
     detector = SpikeDetector()
     alerts = [a for t, v in series for a in detector.observe("d", t, v)]
-    assert [(a["kind"], a["start"], a["end"]) for a in alerts] == [("spike", at_text(at), at_text(at))]
+    assert [(a["kind"], a["start"], a["end"]) for a in alerts] == [("spike", timestamp_text(at), timestamp_text(at))]
 
 
 def test_a_level_shift_is_not_a_spike():
@@ -49,8 +48,8 @@ def test_a_stuck_sensor_is_raised_once_after_min_minutes(step_ms):
     detector = StuckDetector(min_minutes=10)
     alerts = [a for t, v in series[:len(series) // 3] + frozen for a in detector.observe("d", t, v, 40.0)]
     assert len(alerts) == 1
-    assert alerts[0]["start"] == at_text(frozen[0][0])
-    assert alerts[0]["alert_at"] == at_text(frozen[0][0] + 10 * MINUTE_MS)
+    assert alerts[0]["start"] == timestamp_text(frozen[0][0])
+    assert alerts[0]["alert_at"] == timestamp_text(frozen[0][0] + 10 * MINUTE_MS)
 
 
 def test_a_gap_is_offline_but_the_end_of_the_input_is_not():
@@ -59,7 +58,8 @@ def test_a_gap_is_offline_but_the_end_of_the_input_is_not():
     times = [t for t in times if not 20 * MINUTE_MS < t < 35 * MINUTE_MS]  # silent from minute 20 to 35
     alerts = [a for t in times for a in detector.reading("d", t, 22.0 + (t % 7) / 10, 40.0 + (t % 5) / 10)]
     offline = [a for a in alerts if a["kind"] == "offline"]
-    assert [(a["start"], a["alert_at"]) for a in offline] == [(at_text(20 * MINUTE_MS), at_text(30 * MINUTE_MS))]
+    assert [(a["start"], a["alert_at"]) for a in offline] == [
+        (timestamp_text(20 * MINUTE_MS), timestamp_text(30 * MINUTE_MS))]
 
 
 def test_a_silence_a_timer_raised_is_not_raised_again_by_the_next_reading():
@@ -102,7 +102,7 @@ def span(start_min: int, end_min: int, kind: str = "spike") -> labels.Span:
 
 
 def alert(at_min: int, kind: str = "spike", device: str = "d") -> dict:
-    return {"device_id": device, "kind": kind, "alert_at": at_text(at_min * MINUTE_MS)}
+    return {"device_id": device, "kind": kind, "alert_at": timestamp_text(at_min * MINUTE_MS)}
 
 
 def test_a_span_counts_once_however_many_alerts_hit_it():

@@ -4,9 +4,9 @@ from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
-from iotlab.cassandra import TABLES, alert_values, event_micros, moment, schema_statements, window_values
+from iotlab.cassandra import TABLES, alert_values, schema_statements, window_values
 from iotlab.cassandra.schema import check_keyspace_name
-from iotlab.core.timestamps import utc_day, utc_days
+from iotlab.core.timestamps import as_utc, epoch_micros, utc_day, utc_days
 
 UTC = timezone.utc
 
@@ -38,11 +38,11 @@ def test_keyspace_names_are_checked(name):
         check_keyspace_name(name)
 
 
-def test_moment_and_event_micros():
-    assert moment("2025-11-05T12:00:00+01:00") == datetime(2025, 11, 5, 11, tzinfo=UTC)
-    assert moment(datetime(2025, 11, 5, 11)) == datetime(2025, 11, 5, 11, tzinfo=UTC)  # naive means UTC
-    assert moment(1_762_344_000_000) == datetime(2025, 11, 5, 12, tzinfo=UTC)
-    assert event_micros("2025-11-05T12:00:00.250Z") == 1_762_344_000_250_000
+def test_as_utc_and_epoch_micros():
+    assert as_utc("2025-11-05T12:00:00+01:00") == datetime(2025, 11, 5, 11, tzinfo=UTC)
+    assert as_utc(datetime(2025, 11, 5, 11)) == datetime(2025, 11, 5, 11, tzinfo=UTC)  # naive means UTC
+    assert as_utc(1_762_344_000_000) == datetime(2025, 11, 5, 12, tzinfo=UTC)
+    assert epoch_micros("2025-11-05T12:00:00.250Z") == 1_762_344_000_250_000
 
 
 def test_window_values_bucket_by_the_utc_day_of_the_start():

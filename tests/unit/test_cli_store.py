@@ -19,12 +19,12 @@ from iotlab.cassandra.exports import (
     latest_record,
     latest_records,
     record_line,
-    timestamp_text,
     window_record,
     window_records,
 )
 from iotlab.cli import main
 from iotlab.core.settings import Settings
+from iotlab.core.timestamps import timestamp_text
 
 # The columns of the driver's named-tuple rows, as the exports select them.
 WindowRow = namedtuple("WindowRow", ["device_id", "window_start", "window_end", "readings", "avg_temp", "min_temp",

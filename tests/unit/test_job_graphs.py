@@ -189,7 +189,7 @@ def pipeline_store_rows(lines: list[bytes], bound: int, tmp_path) -> pd.DataFram
 def test_pipeline_graph_equals_batch_recomputation(lines, tmp_path):
     """Windows, the newest reading per device, the detectors' alerts and the offline candidates (device-01's
     half-hour hole, and every device at the end of the input) equal the batch recomputation."""
-    from iotlab.cassandra.exports import timestamp_text
+    from iotlab.core.timestamps import timestamp_text
     from iotlab.jobs.pipeline import reference
 
     bound = window_aggregate.disorder_minutes(lines) + 5

@@ -12,11 +12,9 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import timedelta
 
-from iotlab.cassandra.store import Moment, moment
 from iotlab.core.paths import lab_env_dir
-from iotlab.core.timestamps import EPOCH
+from iotlab.core.timestamps import Moment, epoch_ms
 
 DASHBOARD_FILE = lab_env_dir() / "docker" / "grafana" / "provisioning" / "dashboards" / "iotlab-pipeline.json"
 PLACEHOLDER = re.compile(r"\$\{(\w+)\}|\$(\w+)")
@@ -25,11 +23,6 @@ PLACEHOLDER = re.compile(r"\$\{(\w+)\}|\$(\w+)")
 def load_dashboard() -> dict:
     """The provisioned dashboard, as Grafana reads it."""
     return json.loads(DASHBOARD_FILE.read_text())
-
-
-def epoch_ms(value: Moment) -> int:
-    """Milliseconds since the epoch of a contract timestamp, a datetime (naive means UTC), or milliseconds."""
-    return (moment(value) - EPOCH) // timedelta(milliseconds=1)
 
 
 def render_query(cql: str, variables: dict[str, str], start: Moment, end: Moment) -> str:

@@ -25,7 +25,6 @@ partition key.
 from __future__ import annotations
 
 import json
-from datetime import datetime
 from pathlib import Path
 from typing import Any, Callable, Iterable, Union
 
@@ -39,19 +38,12 @@ from iotlab.cassandra.schema import (
     check_keyspace_name,
     course_keyspaces,
 )
-from iotlab.cassandra.store import FLEET, PAGE_SIZE, moment
+from iotlab.cassandra.store import FLEET, PAGE_SIZE
 from iotlab.core.errors import OptionError
-from iotlab.core.timestamps import format_timestamp
+from iotlab.core.timestamps import as_utc, timestamp_text
 
 EXPORT_KINDS = ("windows", "alerts", "latest")  # what `iotlab store export` accepts
 EXPORT_TABLES = {"windows": WINDOWS_TABLE, "alerts": ALERTS_BY_DEVICE_TABLE, "latest": LATEST_READING_TABLE}
-
-
-def timestamp_text(value: Union[datetime, str, int]) -> str:
-    """A stored time as the contract's text (UTC, ``Z``): to the second, or to the millisecond when it has a
-    fraction. A naive datetime (as the driver returns a ``timestamp``) is UTC."""
-    at = moment(value)
-    return format_timestamp(at, milliseconds=at.microsecond != 0)
 
 
 def window_record(row: Any) -> dict:
@@ -86,12 +78,12 @@ def latest_record(row: Any) -> dict:
 # Sorted on the stored values (times as datetimes: their text would put 12:00:00.5Z before 12:00:00Z).
 def window_records(rows: Iterable[Any]) -> list[dict]:
     """Window records, by window_start then device_id."""
-    return [window_record(row) for row in sorted(rows, key=lambda r: (moment(r.window_start), r.device_id))]
+    return [window_record(row) for row in sorted(rows, key=lambda r: (as_utc(r.window_start), r.device_id))]
 
 
 def alert_records(rows: Iterable[Any]) -> list[dict]:
     """Alert records, by alert_at, device_id, kind."""
-    return [alert_record(row) for row in sorted(rows, key=lambda r: (moment(r.alert_at), r.device_id, r.kind))]
+    return [alert_record(row) for row in sorted(rows, key=lambda r: (as_utc(r.alert_at), r.device_id, r.kind))]
 
 
 def latest_records(rows: Iterable[Any]) -> list[dict]:

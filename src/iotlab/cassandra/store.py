@@ -10,8 +10,8 @@ at a time, since each bucket is its own partition.
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, timedelta, timezone
-from typing import Any, Iterable, Optional, Union
+from datetime import date, timedelta
+from typing import Any, Iterable, Optional
 
 import pandas as pd
 from cassandra.cluster import Session
@@ -31,36 +31,21 @@ from iotlab.cassandra.writes import (
     write_concurrently,
     write_partition_batches,
 )
-from iotlab.core.timestamps import EPOCH, parse_timestamp, utc_day, utc_days
+from iotlab.core.timestamps import Moment, as_utc, epoch_micros, utc_day, utc_days
 
 FLEET = "fleet"  # the one partition of latest_reading_by_fleet: the lab has one fleet
 PAGE_SIZE = 1000  # rows per page when reading: the driver fetches the next page as the loop reaches it
 
-Moment = Union[str, datetime, int]  # contract text, an aware datetime, or milliseconds since the epoch
 
 WINDOW_COLUMNS = ["device_id", "day", "window_start", "window_end", "readings", "avg_temp", "min_temp", "max_temp",
                   "avg_humidity"]
 ALERT_COLUMNS = ["device_id", "day", "alert_at", "kind", "started_at", "ended_at", "score", "details"]
 
 
-def moment(value: Moment) -> datetime:
-    """An aware UTC datetime from the contract's text, a datetime (naive means UTC) or epoch milliseconds."""
-    if isinstance(value, str):
-        return parse_timestamp(value)
-    if isinstance(value, datetime):
-        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
-    return EPOCH + timedelta(milliseconds=int(value))
-
-
-def event_micros(value: Moment) -> int:
-    """Microseconds since the epoch: the unit of a write's ``USING TIMESTAMP``."""
-    return (moment(value) - EPOCH) // timedelta(microseconds=1)
-
-
 def window_values(window: dict) -> tuple:
     """A window aggregate (the data contract's fields) as the values of a windows_by_device_day row."""
-    start = moment(window["window_start"])
-    return (window["device_id"], utc_day(start), start, moment(window["window_end"]), int(window["count"]),
+    start = as_utc(window["window_start"])
+    return (window["device_id"], utc_day(start), start, as_utc(window["window_end"]), int(window["count"]),
             float(window["avg_temp"]), float(window["min_temp"]), float(window["max_temp"]),
             float(window["avg_humidity"]))
 
@@ -71,19 +56,19 @@ def alert_values(alert: dict) -> tuple:
     ``details`` (the detector's parameters) is stored as JSON text with sorted keys, so the same alert
     always writes the same bytes.
     """
-    alert_at = moment(alert["alert_at"])
+    alert_at = as_utc(alert["alert_at"])
     details = alert.get("details")
-    return (alert["device_id"], utc_day(alert_at), alert_at, alert["kind"], moment(alert["start"]),
-            moment(alert["end"]), None if alert.get("score") is None else float(alert["score"]),
+    return (alert["device_id"], utc_day(alert_at), alert_at, alert["kind"], as_utc(alert["start"]),
+            as_utc(alert["end"]), None if alert.get("score") is None else float(alert["score"]),
             None if details is None else json.dumps(details, sort_keys=True))
 
 
 def latest_reading_values(reading: dict) -> tuple:
     """A reading (the data contract) as the values of the fleet's latest-reading upsert, its event time in
     microseconds last (``USING TIMESTAMP``)."""
-    at = moment(reading["timestamp"])
+    at = as_utc(reading["timestamp"])
     return (FLEET, reading["device_id"], at, float(reading["temperature"]), float(reading["humidity"]),
-            reading.get("status"), event_micros(at))
+            reading.get("status"), epoch_micros(at))
 
 
 def _plain(value: Any) -> Any:
@@ -153,7 +138,7 @@ class Store:
 
     def device_windows(self, device_id: str, start: Moment, end: Moment) -> pd.DataFrame:
         """Q2: a device's windows with start in [start, end), oldest first: one query per day bucket."""
-        begin, finish = moment(start), moment(end)
+        begin, finish = as_utc(start), as_utc(end)
         frames = [self.frame(f"SELECT * FROM {self.keyspace}.{WINDOWS_TABLE} WHERE device_id = %s AND day = %s "
                              "AND window_start >= %s AND window_start < %s", (device_id, day, begin, finish))
                   for day in utc_days(begin, finish)]
@@ -162,7 +147,7 @@ class Store:
     def latest_windows(self, device_id: str, count: int, until: Moment, max_days: int = 31) -> pd.DataFrame:
         """Q1: a device's ``count`` newest windows starting before ``until``, newest first, walking back one day
         bucket at a time (at most ``max_days``)."""
-        limit = moment(until)
+        limit = as_utc(until)
         found: list[pd.DataFrame] = []
         day = utc_day(limit - timedelta(microseconds=1))
         for _ in range(max_days):
@@ -184,7 +169,7 @@ class Store:
 
     def device_alerts(self, device_id: str, start: Moment, end: Moment) -> pd.DataFrame:
         """Q4: a device's alerts raised in [start, end), newest first."""
-        begin, finish = moment(start), moment(end)
+        begin, finish = as_utc(start), as_utc(end)
         frames = [self.frame(f"SELECT * FROM {self.keyspace}.{ALERTS_BY_DEVICE_TABLE} WHERE device_id = %s "
                              "AND day = %s AND alert_at >= %s AND alert_at < %s", (device_id, day, begin, finish))
                   for day in utc_days(begin, finish)]

@@ -12,9 +12,14 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, timedelta, timezone
+from typing import Union
 
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 MINUTE_MS = 60_000
+
+# A moment as the course's code meets it: the contract's text, a datetime (naive means UTC, as the Cassandra
+# driver returns a ``timestamp``), or milliseconds since the epoch (as jobs count).
+Moment = Union[str, datetime, int]
 
 # Date and time (hours 00-23, minutes and seconds 00-59), an optional fraction, then Z or an offset of at
 # most 23:59. Whether the date exists (no February 30) is checked after the pattern.
@@ -54,9 +59,30 @@ def parse_timestamp(text: str) -> datetime:
     return local.astimezone(timezone.utc)
 
 
-def epoch_ms(moment: datetime) -> int:
+def as_utc(value: Moment) -> datetime:
+    """An aware UTC datetime from the contract's text, a datetime (naive means UTC) or epoch milliseconds."""
+    if isinstance(value, str):
+        return parse_timestamp(value)
+    if isinstance(value, datetime):
+        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+    return EPOCH + timedelta(milliseconds=int(value))
+
+
+def epoch_ms(value: Moment) -> int:
     """Exact milliseconds since the epoch (a fraction of a millisecond is dropped)."""
-    return (moment - EPOCH) // timedelta(milliseconds=1)
+    return (as_utc(value) - EPOCH) // timedelta(milliseconds=1)
+
+
+def epoch_micros(value: Moment) -> int:
+    """Exact microseconds since the epoch: the unit of a Cassandra write's ``USING TIMESTAMP``."""
+    return (as_utc(value) - EPOCH) // timedelta(microseconds=1)
+
+
+def timestamp_text(value: Moment) -> str:
+    """A moment as the contract's text (UTC, ``Z``): to the second, or to the millisecond when it has a
+    fraction (how alerts and exports write their times)."""
+    moment = as_utc(value)
+    return format_timestamp(moment, milliseconds=moment.microsecond != 0)
 
 
 def format_epoch_ms(milliseconds: int) -> str:

@@ -29,11 +29,9 @@ from iotlab.cassandra import (
     export_alerts,
     export_latest,
     export_windows,
-    moment,
     render_query,
 )
-from iotlab.cassandra.exports import timestamp_text
-from iotlab.core.timestamps import format_epoch_ms, timestamp_ms, utc_days
+from iotlab.core.timestamps import as_utc, format_epoch_ms, timestamp_ms, timestamp_text, utc_days
 from iotlab.course.checks import CheckResult, check_cases, error_reason, failed, is_skipped, passed, skipped
 from iotlab.jobs.anomalies.silences import STORE_ROW_TYPE  # the store rows' type: (kind, device_id, row)
 from iotlab.jobs.pipeline.cassandra_writer import ATTEMPTS, CassandraWriter, as_awaitable  # noqa: F401 (ATTEMPTS)
@@ -158,10 +156,10 @@ def _scratch_store(session) -> Store:
 
 def _alerts_by_day(session, alerts: list[dict]) -> list[dict]:
     """What alerts_by_day holds for the days of ``alerts``, as alert records."""
-    days = sorted({moment(alert["alert_at"]).date() for alert in alerts})
+    days = sorted({as_utc(alert["alert_at"]).date() for alert in alerts})
     rows = [row for day in days for row in session.execute(
         f"SELECT * FROM {CHECK_KEYSPACE}.{ALERTS_BY_DAY_TABLE} WHERE day = %s", (day,))]
-    return sorted((alert_record(row) for row in rows), key=lambda a: (moment(a["alert_at"]), a["device_id"]))
+    return sorted((alert_record(row) for row in rows), key=lambda a: (as_utc(a["alert_at"]), a["device_id"]))
 
 
 def _contract(record: dict) -> dict:
@@ -435,15 +433,15 @@ def _panel_rows(session, statement: str) -> tuple[list[tuple], list[str]]:
     rows = list(result)
     if not set(PANEL_COLUMNS) <= set(columns):
         return [], columns
-    return [tuple(moment(getattr(row, c)) if c != "kind" else row.kind for c in PANEL_COLUMNS) for row in rows], columns
+    return [tuple(as_utc(getattr(row, c)) if c != "kind" else row.kind for c in PANEL_COLUMNS) for row in rows], columns
 
 
 def _store_answer(store: Store, device: str, start: Any, end: Any) -> list[tuple]:
     frame = store.device_alerts(device, start, end)
     if frame.empty:
         return []
-    return [(moment(row.alert_at.to_pydatetime()), row.kind, moment(row.started_at.to_pydatetime()),
-             moment(row.ended_at.to_pydatetime())) for row in frame.itertuples()]
+    return [(as_utc(row.alert_at.to_pydatetime()), row.kind, as_utc(row.started_at.to_pydatetime()),
+             as_utc(row.ended_at.to_pydatetime())) for row in frame.itertuples()]
 
 
 def _newest_first(rows: list[tuple]) -> list[tuple]:
@@ -478,7 +476,7 @@ def check_device_alerts_panel(function: Callable[[], str], pipeline_keyspace: Op
                     cases.append((f"{device} in {pipeline_keyspace}, from its first alert to its last (excluded)",
                                   pipeline_keyspace, device, first, last))
         for case, keyspace, device, start, end in cases:
-            if len(utc_days(moment(start), moment(end))) > PANEL_DAYS:
+            if len(utc_days(as_utc(start), as_utc(end))) > PANEL_DAYS:
                 continue  # longer than the panel's day list covers (the dashboard's limit too)
             try:
                 statement = render_query(template, {"keyspace": keyspace, "device": device}, start, end)

@@ -273,9 +273,9 @@ def event_scores(alerts: list[dict], spans: list[Span], tolerance_ms: int) -> di
 
 
 def _at(minute: float) -> str:
-    from iotlab.jobs.anomalies.detectors import at_text
+    from iotlab.core.timestamps import timestamp_text
 
-    return at_text(T0 + int(minute * MINUTE_MS))
+    return timestamp_text(T0 + int(minute * MINUTE_MS))
 
 
 def _alert(minute: float, device: str = "d1", start: Optional[float] = None) -> dict:

@@ -26,22 +26,16 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from datetime import timedelta
 from typing import Optional
 
-from iotlab.core.timestamps import EPOCH, MINUTE_MS, format_timestamp
-
-
-def at_text(milliseconds: int) -> str:
-    """Epoch milliseconds as the contract's time text (UTC, milliseconds kept only when there are some)."""
-    moment = EPOCH + timedelta(milliseconds=milliseconds)
-    return format_timestamp(moment, milliseconds=milliseconds % 1000 != 0)
+from iotlab.core.timestamps import MINUTE_MS, timestamp_text
 
 
 def make_alert(device_id: str, kind: str, alert_ms: int, start_ms: int, end_ms: int, score: float,
                details: dict) -> dict:
-    return {"device_id": device_id, "kind": kind, "alert_at": at_text(alert_ms), "start": at_text(start_ms),
-            "end": at_text(end_ms), "score": round(float(score), 3), "details": details}
+    return {"device_id": device_id, "kind": kind, "alert_at": timestamp_text(alert_ms),
+            "start": timestamp_text(start_ms), "end": timestamp_text(end_ms), "score": round(float(score), 3),
+            "details": details}
 
 
 class Ewma:

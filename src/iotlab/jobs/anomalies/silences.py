@@ -25,8 +25,7 @@ from pyflink.datastream import DataStream
 from pyflink.datastream.functions import KeyedProcessFunction
 from pyflink.datastream.state import MapStateDescriptor
 
-from iotlab.core.timestamps import timestamp_ms
-from iotlab.jobs.anomalies.detectors import at_text
+from iotlab.core.timestamps import timestamp_ms, timestamp_text
 from iotlab.jobs.anomalies.job import END_OF_INPUT
 from iotlab.jobs.anomalies.sql import SILENCE
 
@@ -65,8 +64,8 @@ class ConfirmSilences(KeyedProcessFunction):
 
 
 def in_contract_times(alert: dict) -> dict:
-    """The alert's times as the detectors write them (``detectors.at_text``: milliseconds only when some)."""
-    return {**alert, **{key: at_text(timestamp_ms(alert[key])) for key in ("alert_at", "start", "end")}}
+    """The alert's times as the detectors write them (``timestamp_text``: milliseconds only when some)."""
+    return {**alert, **{key: timestamp_text(timestamp_ms(alert[key])) for key in ("alert_at", "start", "end")}}
 
 
 def confirm_silences(candidates: DataStream) -> DataStream:

@@ -17,9 +17,8 @@ from __future__ import annotations
 import math
 from typing import Optional
 
-from iotlab.cassandra.exports import timestamp_text
 from iotlab.core.contract import validate_reading
-from iotlab.core.timestamps import timestamp_ms
+from iotlab.core.timestamps import timestamp_ms, timestamp_text
 from iotlab.core.windows import OUT_OF_ORDERNESS_MINUTES
 from iotlab.jobs.anomalies.detectors import OfflineDetector
 from iotlab.jobs.anomalies.reference import detect

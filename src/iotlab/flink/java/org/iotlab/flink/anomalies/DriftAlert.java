@@ -2,8 +2,6 @@ package org.iotlab.flink.anomalies;
 
 import java.util.Map;
 
-import org.apache.flink.table.functions.AggregateFunction;
-
 /**
  * {@code DRIFT_ALERT(device_id, event_ms, temperature, half_life_minutes, slack, limit, clip, warm_up_minutes,
  * noise_std) OVER (PARTITION BY device_id ORDER BY event_time ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT
@@ -14,17 +12,15 @@ import org.apache.flink.table.functions.AggregateFunction;
  * raised when a sum exceeds {@code limit}, then quiet until both sums are back to zero.
  * A reading at the same moment as the previous one (a duplicate) is skipped.
  */
-public class DriftAlert extends AggregateFunction<String, DriftAlert.State> {
+public class DriftAlert extends AlertAggregate<DriftAlert.State> {
 
     /** The detector's state for one device. */
-    public static class State {
+    public static class State extends AlertState {
         public Baseline baseline = new Baseline();
-        public Long lastMs;
         public double high; // CUSUM of residuals above the baseline
         public double low; // ... and below it
         public Long risingSinceMs; // when the sums last left zero
         public boolean alarmed;
-        public String alert;
     }
 
     @Override
@@ -32,18 +28,11 @@ public class DriftAlert extends AggregateFunction<String, DriftAlert.State> {
         return new State();
     }
 
-    @Override
-    public String getValue(State state) {
-        return state.alert;
-    }
-
     public void accumulate(State state, String deviceId, Long eventMs, Double temperature, Double halfLifeMinutes,
                            Double slack, Double limit, Double clip, Double warmUpMinutes, Double noiseStd) {
-        state.alert = null;
-        if (eventMs == null || temperature == null || (state.lastMs != null && eventMs <= state.lastMs)) {
+        if (!nextReading(state, eventMs, temperature)) {
             return;
         }
-        state.lastMs = eventMs;
         long halfLifeMs = (long) (halfLifeMinutes * Alerts.MINUTE_MS);
         if (!state.baseline.warmedUp(eventMs, (long) (warmUpMinutes * Alerts.MINUTE_MS))) {
             state.baseline.update(eventMs, temperature, halfLifeMs);

@@ -2,8 +2,6 @@ package org.iotlab.flink.anomalies;
 
 import java.util.Map;
 
-import org.apache.flink.table.functions.AggregateFunction;
-
 /**
  * {@code OUT_OF_RANGE_ALERT(device_id, event_ms, reason, join_minutes) OVER (PARTITION BY device_id ORDER BY
  * event_time ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)}, over a device's records refused for an
@@ -12,12 +10,10 @@ import org.apache.flink.table.functions.AggregateFunction;
  * <p>{@code iotlab.jobs.anomalies.detectors.OutOfRangeDetector}'s rule: a new span, raised at once, unless the
  * previous such record is at most {@code join_minutes} older.
  */
-public class OutOfRangeAlert extends AggregateFunction<String, OutOfRangeAlert.State> {
+public class OutOfRangeAlert extends AlertAggregate<OutOfRangeAlert.State> {
 
     /** The detector's state for one device. */
-    public static class State {
-        public Long lastMs;
-        public String alert;
+    public static class State extends AlertState {
     }
 
     @Override
@@ -25,18 +21,11 @@ public class OutOfRangeAlert extends AggregateFunction<String, OutOfRangeAlert.S
         return new State();
     }
 
-    @Override
-    public String getValue(State state) {
-        return state.alert;
-    }
-
     public void accumulate(State state, String deviceId, Long eventMs, String reason, Double joinMinutes) {
-        state.alert = null;
-        if (eventMs == null) {
+        Long previous = state.lastMs;
+        if (!nextReading(state, eventMs)) { // no time, or at the previous record's moment: part of its span
             return;
         }
-        Long previous = state.lastMs;
-        state.lastMs = eventMs;
         if (previous != null && eventMs - previous <= joinMinutes * Alerts.MINUTE_MS) {
             return;
         }

@@ -2,8 +2,6 @@ package org.iotlab.flink.anomalies;
 
 import java.util.Map;
 
-import org.apache.flink.table.functions.AggregateFunction;
-
 /**
  * {@code SPIKE_ALERT(device_id, event_ms, temperature, half_life_minutes, threshold, max_span_minutes,
  * warm_up_minutes, min_std) OVER (PARTITION BY device_id ORDER BY event_time ROWS BETWEEN UNBOUNDED PRECEDING
@@ -16,17 +14,15 @@ import org.apache.flink.table.functions.AggregateFunction;
  * reading after it closes the span, which is a spike when it lasted at most {@code max_span_minutes}.
  * A reading at the same moment as the previous one (a duplicate) is skipped.
  */
-public class SpikeAlert extends AggregateFunction<String, SpikeAlert.State> {
+public class SpikeAlert extends AlertAggregate<SpikeAlert.State> {
 
     /** The detector's state for one device. */
-    public static class State {
+    public static class State extends AlertState {
         public Baseline baseline = new Baseline();
-        public Long lastMs; // the last reading used (duplicates are skipped)
         public boolean open; // a span of readings off the baseline is open
         public long spanStartMs;
         public long spanEndMs;
         public double worst; // the span's largest z
-        public String alert; // what the current reading raised, if anything
     }
 
     @Override
@@ -34,18 +30,11 @@ public class SpikeAlert extends AggregateFunction<String, SpikeAlert.State> {
         return new State();
     }
 
-    @Override
-    public String getValue(State state) {
-        return state.alert;
-    }
-
     public void accumulate(State state, String deviceId, Long eventMs, Double temperature, Double halfLifeMinutes,
                            Double threshold, Double maxSpanMinutes, Double warmUpMinutes, Double minStd) {
-        state.alert = null;
-        if (eventMs == null || temperature == null || (state.lastMs != null && eventMs <= state.lastMs)) {
+        if (!nextReading(state, eventMs, temperature)) {
             return;
         }
-        state.lastMs = eventMs;
         long halfLifeMs = (long) (halfLifeMinutes * Alerts.MINUTE_MS);
         if (!state.baseline.warmedUp(eventMs, (long) (warmUpMinutes * Alerts.MINUTE_MS))) {
             state.baseline.update(eventMs, temperature, halfLifeMs);

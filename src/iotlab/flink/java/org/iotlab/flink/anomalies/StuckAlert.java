@@ -2,8 +2,6 @@ package org.iotlab.flink.anomalies;
 
 import java.util.Map;
 
-import org.apache.flink.table.functions.AggregateFunction;
-
 /**
  * {@code STUCK_ALERT(device_id, event_ms, temperature, humidity, min_minutes) OVER (PARTITION BY device_id
  * ORDER BY event_time ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)}: the stuck-sensor alert a reading
@@ -13,16 +11,14 @@ import org.apache.flink.table.functions.AggregateFunction;
  * a run began; raised once, by the first reading at least {@code min_minutes} after the run's first.
  * A reading at the same moment as the previous one (a duplicate) is skipped.
  */
-public class StuckAlert extends AggregateFunction<String, StuckAlert.State> {
+public class StuckAlert extends AlertAggregate<StuckAlert.State> {
 
     /** The detector's state for one device. */
-    public static class State {
-        public Long lastMs;
+    public static class State extends AlertState {
         public Double temperature; // the current run's values
         public Double humidity;
         public long runStartMs;
         public boolean raised;
-        public String alert;
     }
 
     @Override
@@ -30,19 +26,11 @@ public class StuckAlert extends AggregateFunction<String, StuckAlert.State> {
         return new State();
     }
 
-    @Override
-    public String getValue(State state) {
-        return state.alert;
-    }
-
     public void accumulate(State state, String deviceId, Long eventMs, Double temperature, Double humidity,
                            Double minMinutes) {
-        state.alert = null;
-        if (eventMs == null || temperature == null || humidity == null
-                || (state.lastMs != null && eventMs <= state.lastMs)) {
+        if (!nextReading(state, eventMs, temperature, humidity)) {
             return;
         }
-        state.lastMs = eventMs;
         if (!temperature.equals(state.temperature) || !humidity.equals(state.humidity)) { // a new run begins
             state.temperature = temperature;
             state.humidity = humidity;

@@ -18,7 +18,7 @@ from iotlab.cassandra import (
     WINDOWS_TABLE,
     Store,
     WriteSummary,
-    cassandra_session,
+    closing_session,
     create_schema,
     window_values,
     write_async,
@@ -46,8 +46,7 @@ def bench_windows(rows: int, devices: int) -> list[dict]:
 def bench_cassandra(rows: int = 100_000, devices: int = 100, concurrency: int = 64,
                     echo: Callable[[str], None] = print) -> dict[str, WriteSummary]:
     """Write ``rows`` window rows synchronously, concurrently, with async futures and in partition batches."""
-    session = cassandra_session()
-    try:
+    with closing_session() as session:
         create_schema(session, BENCH_KEYSPACE)
         statement = Store(session, BENCH_KEYSPACE).insert_window
         values = [window_values(window) for window in bench_windows(rows, devices)]
@@ -72,8 +71,6 @@ def bench_cassandra(rows: int = 100_000, devices: int = 100, concurrency: int = 
             stored = session.execute(f"SELECT COUNT(*) FROM {BENCH_KEYSPACE}.{WINDOWS_TABLE}", timeout=120).one()[0]
             if stored != rows - results[name].failed:
                 raise RuntimeError(f"{name}: {stored} rows stored, {rows - results[name].failed} written")
-    finally:
-        session.cluster.shutdown()
     echo("")
     echo(f"Machine: {machine_description()}")
     echo(f"{rows:,} window rows of {devices} devices into {BENCH_KEYSPACE}.{WINDOWS_TABLE} on the lab's node")

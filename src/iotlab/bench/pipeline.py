@@ -31,7 +31,7 @@ from typing import Callable, Iterator
 
 from iotlab.bench.machine import machine_description
 from iotlab.bench.topics import fill_bench_topic
-from iotlab.cassandra import WINDOWS_TABLE, cassandra_session
+from iotlab.cassandra import WINDOWS_TABLE, closing_session
 from iotlab.core.errors import ServiceTimeout
 from iotlab.core.timestamps import EPOCH, MINUTE_MS, epoch_ms, utc_day
 from iotlab.core.windows import WINDOW_MS
@@ -90,8 +90,7 @@ class PacedStream:
 
 def poll_one_device(keyspace: str, device: str, stop: threading.Event, seen: dict) -> None:
     """Read ``device``'s newest windows every 20 ms; note when each window start is first readable."""
-    session = cassandra_session()
-    try:
+    with closing_session() as session:
         while not stop.is_set():
             rows = session.execute(f"SELECT window_start FROM {keyspace}.{WINDOWS_TABLE} WHERE device_id = %s "
                                    "AND day = %s LIMIT 3", (device, seen["day"]))
@@ -99,8 +98,6 @@ def poll_one_device(keyspace: str, device: str, stop: threading.Event, seen: dic
             for row in rows:
                 seen.setdefault(row.window_start, now)
             time.sleep(0.02)
-    finally:
-        session.cluster.shutdown()
 
 
 def latency(topic: str, keyspace: str, rate: int, seconds: int, devices: int,
@@ -127,12 +124,9 @@ def latency(topic: str, keyspace: str, rate: int, seconds: int, devices: int,
     finally:
         stop.set()
         rest.cancel(job_id)
-    session = cassandra_session()
-    try:
+    with closing_session() as session:
         rows = list(session.execute(f"SELECT device_id, window_start, WRITETIME(avg_temp) AS written "
                                     f"FROM {keyspace}.{WINDOWS_TABLE}"))
-    finally:
-        session.cluster.shutdown()
     delays, warm_up, readable = [], [], []
     bound_ms = LATENCY_BOUND_MINUTES * MINUTE_MS
     for row in rows:

@@ -27,7 +27,7 @@ from iotlab.cassandra.schema import (
     reset_course_keyspaces,
     schema_statements,
 )
-from iotlab.cassandra.session import build_cluster, cassandra_session, ensure_keyspace
+from iotlab.cassandra.session import build_cluster, cassandra_session, closing_session, ensure_keyspace
 from iotlab.cassandra.store import (
     FLEET,
     Store,
@@ -49,7 +49,7 @@ from iotlab.cassandra.writes import (
 __all__ = [
     "ALERTS_BY_DAY_TABLE", "ALERTS_BY_DEVICE_TABLE", "DASHBOARD_FILE", "EXPORT_KINDS", "FLEET", "LATEST_READING_TABLE",
     "Store", "TABLES", "WINDOWS_TABLE", "WriteFailed", "WriteSummary", "alert_record", "alert_values", "build_cluster",
-    "cassandra_session", "course_keyspaces", "create_schema", "ensure_keyspace", "export_alerts",
+    "cassandra_session", "closing_session", "course_keyspaces", "create_schema", "ensure_keyspace", "export_alerts",
     "export_latest", "export_windows", "insert_rows", "latest_reading_values", "latest_record", "load_dashboard",
     "prepare_idempotent", "query_frame", "render_query", "reset_course_keyspaces", "schema_statements",
     "window_record", "window_values", "write_async", "write_concurrently", "write_export", "write_one_by_one",

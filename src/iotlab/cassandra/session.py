@@ -1,6 +1,7 @@
 """Cassandra sessions (cassandra-driver) for the local node, the docker node or DataStax Astra DB.
 
-Open a session once per process and reuse it; close it with ``session.cluster.shutdown()``.
+Open a session once per process and reuse it; close it with ``session.cluster.shutdown()``, or let
+``with closing_session() as session:`` close it for a piece of work that opens its own.
 
 The driver's event loop: Python 3.12 removed ``asyncore``, the driver's old fallback, so the course asks
 for libev (bundled in the driver's Linux wheels since 3.30) and uses the asyncio reactor where libev
@@ -10,7 +11,8 @@ cannot load.
 from __future__ import annotations
 
 import time
-from typing import Optional
+from contextlib import contextmanager
+from typing import Iterator, Optional
 
 from cassandra.auth import PlainTextAuthProvider
 from cassandra.cluster import EXEC_PROFILE_DEFAULT, Cluster, ExecutionProfile, NoHostAvailable, Session
@@ -76,6 +78,19 @@ def cassandra_session(
                     "start the lab with `iotlab lab up` or check `iotlab lab logs cassandra`",
                 ) from None
             time.sleep(1.0)
+
+
+@contextmanager
+def closing_session(
+    settings: Optional[Settings] = None, keyspace: Optional[str] = None, wait_s: float = 60.0
+) -> Iterator[Session]:
+    """A session for one piece of work: ``with closing_session() as session: ...`` shuts its cluster down at
+    the end, however the block ends (the driver's threads and connections would otherwise outlive it)."""
+    session = cassandra_session(settings, keyspace, wait_s)
+    try:
+        yield session
+    finally:
+        session.cluster.shutdown()
 
 
 def ensure_keyspace(session: Session, keyspace: str, replication_factor: int = 1) -> None:

@@ -34,14 +34,11 @@ def store() -> None:
 @fail_cleanly
 def create(keyspace: str) -> None:
     """Create the keyspace and the course's tables and index (safe to run again)."""
-    from iotlab.cassandra import cassandra_session, create_schema
+    from iotlab.cassandra import closing_session, create_schema
 
     _checked_keyspace(keyspace)
-    session = cassandra_session()
-    try:
+    with closing_session() as session:
         statements = create_schema(session, keyspace)
-    finally:
-        session.cluster.shutdown()
     click.echo(f"{keyspace}: {len(statements)} tables and indexes present")
 
 
@@ -58,21 +55,19 @@ def export(kind: str, keyspace: str, out: Path) -> None:
     the rows in a fixed order, so two exports compare with `diff`; `Store.write_windows`, `write_alerts` and
     `write_latest_readings` load a file back.
     """
-    from iotlab.cassandra import cassandra_session, write_export
+    from iotlab.cassandra import closing_session, write_export
 
     _checked_keyspace(keyspace)
     if not out.parent.is_dir():
         raise OptionError(f"--out: folder {out.parent} does not exist", "create it, or write the file elsewhere")
-    session = cassandra_session()
-    try:
-        count = write_export(session, keyspace, kind, out)
-    except OSError as error:
-        if error.filename is None:  # not the file: let it keep its traceback
-            raise
-        raise OptionError(f"--out: cannot write {out} ({error.strerror or error})",
-                          "pick a file you can write to") from None
-    finally:
-        session.cluster.shutdown()
+    with closing_session() as session:
+        try:
+            count = write_export(session, keyspace, kind, out)
+        except OSError as error:
+            if error.filename is None:  # not the file: let it keep its traceback
+                raise
+            raise OptionError(f"--out: cannot write {out} ({error.strerror or error})",
+                              "pick a file you can write to") from None
     click.echo(f"exported {count} {EXPORT_NOUNS[kind]} to {out}")
 
 
@@ -81,10 +76,9 @@ def export(kind: str, keyspace: str, out: Path) -> None:
 @fail_cleanly
 def reset(yes: bool) -> None:
     """Drop every keyspace the course made (names starting with "iotlab"), and nothing else."""
-    from iotlab.cassandra import cassandra_session, course_keyspaces, reset_course_keyspaces
+    from iotlab.cassandra import closing_session, course_keyspaces, reset_course_keyspaces
 
-    session = cassandra_session()
-    try:
+    with closing_session() as session:
         keyspaces = course_keyspaces(session)
         if not keyspaces:
             click.echo("no course keyspaces to drop")
@@ -92,6 +86,4 @@ def reset(yes: bool) -> None:
         if not yes:
             click.confirm(f"drop {', '.join(keyspaces)}?", abort=True)
         dropped = reset_course_keyspaces(session)
-    finally:
-        session.cluster.shutdown()
     click.echo(f"dropped {len(dropped)} keyspaces: {', '.join(dropped)}")

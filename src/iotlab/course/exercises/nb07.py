@@ -93,14 +93,13 @@ def _key_columns(session, table: str) -> tuple[list[str], list[tuple[str, str]]]
 
 def check_readings_table(function: Callable[[str], str]) -> CheckResult:
     """Check 07.2: create the learner's table in a scratch keyspace, load readings, run the query."""
-    from iotlab.cassandra import cassandra_session, ensure_keyspace, prepare_idempotent, write_concurrently
+    from iotlab.cassandra import closing_session, ensure_keyspace, prepare_idempotent, write_concurrently
 
     name = "readings_table_cql"
     table = f"{CHECK_KEYSPACE}.{READINGS_TABLE}"
     if is_skipped(function, (table,)):
         return skipped(name)
-    session = cassandra_session()
-    try:
+    with closing_session() as session:
         ensure_keyspace(session, CHECK_KEYSPACE)
         session.execute(f"DROP TABLE IF EXISTS {table}", timeout=60)
         try:
@@ -151,8 +150,6 @@ def check_readings_table(function: Callable[[str], str]) -> CheckResult:
                                     "WITH CLUSTERING ORDER BY (reading_at DESC) stores them newest first")
         return passed(name, f"partition key ({', '.join(partition)}), clustering {clustering}: {len(queries)} "
                             "range queries answered from one partition each, newest first")
-    finally:
-        session.cluster.shutdown()
 
 
 # ----------------------------------------------------------------------------- 07.3 a query the SAI index serves
@@ -165,7 +162,7 @@ def alerts_of_kind_cql(table: str) -> str:
 
 def check_alerts_of_kind(function: Callable[[str], str]) -> CheckResult:
     """Check 07.3: run the learner's query on the store's alerts_by_day (SAI on kind) in a scratch keyspace."""
-    from iotlab.cassandra import ALERTS_BY_DAY_TABLE, TABLES, Store, cassandra_session, create_schema
+    from iotlab.cassandra import ALERTS_BY_DAY_TABLE, TABLES, Store, closing_session, create_schema
 
     name = "alerts_of_kind_cql"
     table = f"{CHECK_KEYSPACE}.{ALERTS_BY_DAY_TABLE}"
@@ -175,8 +172,7 @@ def check_alerts_of_kind(function: Callable[[str], str]) -> CheckResult:
     if "ALLOW FILTERING" in cql.upper():
         return failed(name, "the query asks for ALLOW FILTERING: with the partition key (day) and the indexed column "
                             "(kind) Cassandra needs no filtering. Hint: WHERE day = %s AND kind = %s")
-    session = cassandra_session()
-    try:
+    with closing_session() as session:
         create_schema(session, CHECK_KEYSPACE)
         for existing in TABLES:
             session.execute(f"TRUNCATE {CHECK_KEYSPACE}.{existing}", timeout=60)
@@ -203,5 +199,3 @@ def check_alerts_of_kind(function: Callable[[str], str]) -> CheckResult:
                                     "first). Hint: SELECT alert_at, device_id, kind FROM the table WHERE day = %s AND "
                                     "kind = %s")
         return passed(name, "three (day, kind) queries answered from one partition each, the index picking the kind")
-    finally:
-        session.cluster.shutdown()

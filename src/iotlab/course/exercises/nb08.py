@@ -74,13 +74,12 @@ def load_rows(session, statement, rows: list) -> tuple[int, list[int]]:
 def check_load_rows(function: Callable) -> CheckResult:
     """Check 08.1: load 600 window rows (two of them broken) twice; the table must be the same after each run,
     the broken rows reported by position, and the writes sent concurrently."""
-    from iotlab.cassandra import WINDOWS_TABLE, cassandra_session, window_values
+    from iotlab.cassandra import WINDOWS_TABLE, closing_session, window_values
 
     name = "load_rows"
     if is_skipped(function, (None, None, [])):
         return skipped(name)
-    session = cassandra_session()
-    try:
+    with closing_session() as session:
         store = _scratch_store(session)
         rows = [list(window_values(window)) for window in _windows(devices=5, hours=10)]
         broken = [57, 401]
@@ -113,8 +112,6 @@ def check_load_rows(function: Callable) -> CheckResult:
                                 "after the second: loading again must leave the same table")
         return passed(name, f"{len(rows) - len(broken)} rows written concurrently, the {len(broken)} bad ones "
                             "reported by position, and a second load left the table unchanged")
-    finally:
-        session.cluster.shutdown()
 
 
 # ----------------------------------------------------------------------------- 08.2 paging by hand
@@ -136,13 +133,12 @@ def read_in_pages(session, cql: str, parameters: tuple, page_size: int) -> tuple
 
 def check_read_in_pages(function: Callable) -> CheckResult:
     """Check 08.2: 288 windows of one partition, read 100 at a time: 3 calls, the last two resuming."""
-    from iotlab.cassandra import WINDOWS_TABLE, cassandra_session
+    from iotlab.cassandra import WINDOWS_TABLE, closing_session
 
     name = "read_in_pages"
     if is_skipped(function, (None, "", (), 1)):
         return skipped(name)
-    session = cassandra_session()
-    try:
+    with closing_session() as session:
         store = _scratch_store(session)
         store.write_windows(_windows(devices=2, hours=28)).raise_for_failures()
         cql = f"SELECT window_start, avg_temp FROM {CHECK_KEYSPACE}.{WINDOWS_TABLE} WHERE device_id = %s AND day = %s"
@@ -170,8 +166,6 @@ def check_read_in_pages(function: Callable) -> CheckResult:
                 return failed(name, "every page after the first must resume from the previous one: "
                                     "session.execute(statement, parameters, paging_state=previous.paging_state)")
         return passed(name, f"{len(expected)} rows read 100, 288 and 500 at a time, each page resuming the last")
-    finally:
-        session.cluster.shutdown()
 
 
 # ----------------------------------------------------------------------------- 08.3 a range across day buckets
@@ -196,13 +190,12 @@ RANGE_CASES = [
 
 def check_windows_between(function: Callable) -> CheckResult:
     """Check 08.3: ranges within a day, across midnight, ending or starting at midnight, over three days."""
-    from iotlab.cassandra import cassandra_session
+    from iotlab.cassandra import closing_session
 
     name = "windows_between"
     if is_skipped(function, (None, CHECK_KEYSPACE, "d", START, START)):
         return skipped(name)
-    session = cassandra_session()
-    try:
+    with closing_session() as session:
         store = _scratch_store(session)
         store.write_windows(_windows(devices=2, hours=30)).raise_for_failures()  # 20:00 to 02:00 two days later
         for case, begin, end in RANGE_CASES:
@@ -228,5 +221,3 @@ def check_windows_between(function: Callable) -> CheckResult:
                                     f"{want[0] if want else 'none'}). Hint: one query per UTC day the range touches "
                                     "(iotlab.core.utc_days), window_start >= start AND < end, then sort oldest first")
         return passed(name, f"all {len(RANGE_CASES)} ranges right, across day buckets")
-    finally:
-        session.cluster.shutdown()

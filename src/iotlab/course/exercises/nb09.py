@@ -24,7 +24,7 @@ from iotlab.cassandra import (
     TABLES,
     Store,
     alert_record,
-    cassandra_session,
+    closing_session,
     create_schema,
     export_alerts,
     export_latest,
@@ -319,8 +319,7 @@ def check_store_writer(writer_class: type) -> CheckResult:
     order, a write the node refuses once, one it refuses every time), watching the driver calls it makes; then
     run it in a real Flink job and compare the tables with what they must hold."""
     name = "StoreWriter"
-    session = cassandra_session()
-    try:
+    with closing_session() as session:
         _scratch_store(session)
         writer = writer_class(CHECK_KEYSPACE)
         try:
@@ -363,8 +362,6 @@ def check_store_writer(writer_class: type) -> CheckResult:
         return passed(name, f"every kind of row written (alerts in both tables, the newest reading kept whatever the "
                             f"order), a refused write retried, a lost cause raised, one session and no blocking call; "
                             f"then {len(rows)} rows through a real Flink job, equal in Cassandra")
-    finally:
-        session.cluster.shutdown()
 
 
 # ----------------------------------------------------------------------------- 09.2 a dashboard panel
@@ -463,8 +460,7 @@ def check_device_alerts_panel(function: Callable[[], str], pipeline_keyspace: Op
         return failed(name, f"raised {type(error).__name__}: {error}")
     if not isinstance(template, str):
         return failed(name, f"returned {template!r}: return the panel's CQL as a string")
-    session = cassandra_session()
-    try:
+    with closing_session() as session:
         store = _scratch_store(session)
         store.write_alerts(_panel_alerts()).raise_for_failures()
         cases = [(case, CHECK_KEYSPACE, device, start, end) for case, device, start, end in PANEL_CASES]
@@ -505,8 +501,6 @@ def check_device_alerts_panel(function: Callable[[], str], pipeline_keyspace: Op
                                     "alert_at >= $__timeFrom AND alert_at < $__timeTo")
         return passed(name, f"all {len(cases)} cases equal the store's answer, one partition per device and day, "
                             "no ALLOW FILTERING")
-    finally:
-        session.cluster.shutdown()
 
 
 # ----------------------------------------------------------------------------- 09.3 the recomputation check

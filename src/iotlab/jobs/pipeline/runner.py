@@ -24,7 +24,7 @@ from typing import Optional
 
 from pyflink.datastream import AsyncFunction, StreamExecutionEnvironment
 
-from iotlab.cassandra import ALERTS_BY_DEVICE_TABLE, LATEST_READING_TABLE, WINDOWS_TABLE, cassandra_session
+from iotlab.cassandra import ALERTS_BY_DEVICE_TABLE, LATEST_READING_TABLE, WINDOWS_TABLE, closing_session
 from iotlab.cassandra.schema import create_schema, empty_tables
 from iotlab.core.settings import Settings, load_settings
 from iotlab.core.topics import OutputTopics
@@ -138,11 +138,8 @@ def prepare(topic: str, keyspace: str, settings: Optional[Settings] = None) -> N
     recreate_topic(outputs.alerts, partitions=1, settings=settings)
     for name in (outputs.dead_letter, outputs.late):
         recreate_topic(name, partitions=3, settings=settings)
-    session = cassandra_session(settings)
-    try:
+    with closing_session(settings) as session:
         empty_tables(session, keyspace)
-    finally:
-        session.cluster.shutdown()
 
 
 @dataclass
@@ -172,13 +169,10 @@ class PipelineSummary:
 def summarize(topic: str, keyspace: str, seconds: float, settings: Optional[Settings] = None) -> PipelineSummary:
     """Count what the pipeline wrote: Kafka's set-aside topics, and the rows in Cassandra."""
     outputs = OutputTopics(topic)
-    session = cassandra_session(settings)
-    try:
+    with closing_session(settings) as session:
         windows = list(session.execute(f"SELECT readings FROM {keyspace}.{WINDOWS_TABLE}"))
         alerts = session.execute(f"SELECT COUNT(*) FROM {keyspace}.{ALERTS_BY_DEVICE_TABLE}").one()[0]
         devices = session.execute(f"SELECT COUNT(*) FROM {keyspace}.{LATEST_READING_TABLE}").one()[0]
-    finally:
-        session.cluster.shutdown()
     return PipelineSummary(readings_in=topic_size(topic, settings),
                            dead_lettered=topic_size(outputs.dead_letter, settings),
                            late=topic_size(outputs.late, settings), windows=len(windows),
@@ -230,11 +224,8 @@ def submit(topic: str, keyspace: str, savepoint_path: Optional[str] = None,
     if fresh and savepoint_path is None:
         prepare(topic, keyspace, settings)
     else:
-        session = cassandra_session(settings)
-        try:
+        with closing_session(settings) as session:
             create_schema(session, keyspace)
-        finally:
-            session.cluster.shutdown()
     options = dict(SERVICE_RESTARTS)
     if savepoint_path:
         options["execution.savepoint.path"] = savepoint_path

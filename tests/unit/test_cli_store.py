@@ -73,7 +73,7 @@ def test_export_usage_errors_exit_2(args, words):
 
 
 def test_export_refuses_a_bad_keyspace_name_before_connecting(tmp_path, monkeypatch):
-    monkeypatch.setattr(iotlab.cassandra, "cassandra_session", lambda *a, **k: pytest.fail("connected"))
+    monkeypatch.setattr(iotlab.cassandra, "closing_session", lambda *a, **k: pytest.fail("connected"))
     result = invoke("store", "export", "windows", "--keyspace", "Bad-Name", "--out", str(tmp_path / "w.jsonl"))
     assert result.exit_code == 1
     assert "--keyspace" in result.output and "not a keyspace name" in result.output
@@ -81,7 +81,7 @@ def test_export_refuses_a_bad_keyspace_name_before_connecting(tmp_path, monkeypa
 
 
 def test_export_refuses_an_out_file_in_a_missing_folder(tmp_path, monkeypatch):
-    monkeypatch.setattr(iotlab.cassandra, "cassandra_session", lambda *a, **k: pytest.fail("connected"))
+    monkeypatch.setattr(iotlab.cassandra, "closing_session", lambda *a, **k: pytest.fail("connected"))
     result = invoke("store", "export", "alerts", "--out", str(tmp_path / "nowhere" / "a.jsonl"))
     assert result.exit_code == 1
     assert "--out" in result.output and "does not exist" in result.output
@@ -93,9 +93,9 @@ def test_export_refuses_a_folder_as_out(tmp_path):
 
 
 def test_export_with_cassandra_down_is_one_line_with_the_fix(tmp_path, monkeypatch):
-    real = iotlab.cassandra.cassandra_session
+    real = iotlab.cassandra.closing_session
     nowhere = Settings(cassandra_hosts=("127.0.0.1",), cassandra_port=1)  # nothing listens on port 1
-    monkeypatch.setattr(iotlab.cassandra, "cassandra_session", lambda: real(nowhere, wait_s=0))
+    monkeypatch.setattr(iotlab.cassandra, "closing_session", lambda: real(nowhere, wait_s=0))
     out = tmp_path / "w.jsonl"
     result = invoke("store", "export", "windows", "--keyspace", "iotlab_export_x", "--out", str(out))
     assert result.exit_code == 1

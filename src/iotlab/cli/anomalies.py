@@ -25,12 +25,12 @@ def detect(topic: str, out: Path, out_of_orderness: int, engine: str) -> None:
     """Spikes, stuck sensors, drifts, offline devices and out-of-range values per device, in Flink keyed state.
 
     One alert per anomalous span; the end of the topic is not a device going silent."""
-    from iotlab.jobs.anomalies.job import OUT_OF_ORDERNESS_MINUTES
+    from iotlab.jobs.anomalies.job import DETECTOR_OUT_OF_ORDERNESS_MINUTES
     from iotlab.jobs.anomalies.runner import detect_topic, write_alerts
 
     if not out.parent.is_dir():
         raise OptionError(f"--out: folder {out.parent} does not exist", "create it, or write the file elsewhere")
-    bound = OUT_OF_ORDERNESS_MINUTES if out_of_orderness is None else out_of_orderness
+    bound = DETECTOR_OUT_OF_ORDERNESS_MINUTES if out_of_orderness is None else out_of_orderness
     click.echo(f"Running the {engine} detectors on {topic} (bounded: up to its current end) ...")
     summary = detect_topic(topic, bound, engine=engine)
     write_alerts(summary.alerts, out)

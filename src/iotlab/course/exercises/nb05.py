@@ -130,10 +130,11 @@ def late_tolerant_counts(readings, out_of_orderness_minutes: int, allowed_latene
     from pyflink.common import Duration, Time, Types, WatermarkStrategy
     from pyflink.datastream.window import TumblingEventTimeWindows
 
-    from iotlab.jobs.late_firings import FIRING_TYPE, CountReadings, ReadingTime
+    from iotlab.flink import EventTime
+    from iotlab.jobs.late_firings import FIRING_TYPE, CountReadings
 
     strategy = (WatermarkStrategy.for_bounded_out_of_orderness(Duration.of_minutes(out_of_orderness_minutes))
-                .with_timestamp_assigner(ReadingTime()))
+                .with_timestamp_assigner(EventTime()))
     return (readings.assign_timestamps_and_watermarks(strategy)
             .key_by(lambda reading: reading.device_id, key_type=Types.STRING())
             .window(TumblingEventTimeWindows.of(Time.minutes(5)))
@@ -148,18 +149,19 @@ def check_late_tolerant_counts(build: Callable, topic: str = "nb05.live", say: C
     what it emits after each reading with what Flink's rules say it must."""
     from iotlab.jobs.late_firings import (
         ALLOWED_LATENESS_MINUTES,
-        OUT_OF_ORDERNESS_MINUTES,
         SCENARIO,
+        SCENARIO_OUT_OF_ORDERNESS_MINUTES,
         run_live,
         scenario_results,
     )
 
     name = "late_tolerant_counts"
     try:
-        steps, late = run_live(build, SCENARIO, OUT_OF_ORDERNESS_MINUTES, ALLOWED_LATENESS_MINUTES, topic, say=say)
+        steps, late = run_live(build, SCENARIO, SCENARIO_OUT_OF_ORDERNESS_MINUTES, ALLOWED_LATENESS_MINUTES, topic,
+                               say=say)
     except NotImplementedError:
         return skipped(name)
-    firings, expected_late, caused_by = scenario_results(SCENARIO, OUT_OF_ORDERNESS_MINUTES,
+    firings, expected_late, caused_by = scenario_results(SCENARIO, SCENARIO_OUT_OF_ORDERNESS_MINUTES,
                                                          ALLOWED_LATENESS_MINUTES)
     for step, got in enumerate(steps):
         want = [firing for firing, cause in zip(firings, caused_by) if cause == step]
@@ -167,7 +169,7 @@ def check_late_tolerant_counts(build: Callable, topic: str = "nb05.live", say: C
             when = f"after reading {step + 1}" if step < len(SCENARIO) else "at the end of the input"
             return failed(name, f"{when} the job emitted {_describe(got)}, expected {_describe(want)}. Hint: the "
                                 "watermark strategy is for_bounded_out_of_orderness(...).with_timestamp_assigner("
-                                "ReadingTime()); the window needs .allowed_lateness(ms) and "
+                                "EventTime()); the window needs .allowed_lateness(ms) and "
                                 ".side_output_late_data(late_tag) before .process(...)")
     if late != expected_late:
         return failed(name, f"the side output got {[r.timestamp for r in late]}, expected "

@@ -14,13 +14,12 @@ from urllib.parse import urlparse
 
 import requests
 from pyflink.common import Duration, Row, Types, WatermarkStrategy
-from pyflink.common.watermark_strategy import TimestampAssigner
 from pyflink.datastream.functions import KeyedProcessFunction
 from pyflink.datastream.state import MapStateDescriptor, State, ValueStateDescriptor
 
 from iotlab.core.settings import load_settings
 from iotlab.course.checks import CheckResult, check_cases, error_reason, failed, is_skipped, passed, skipped
-from iotlab.flink.records import PARSED_READING_TYPE
+from iotlab.flink.records import PARSED_READING_TYPE, EventTime
 from iotlab.jobs.silence_alerts.reference import silences
 
 MINUTE = 60_000
@@ -147,17 +146,10 @@ def run_keyed(function, readings: list[Row], output_type, parallelism: int,
     stream = env.from_collection(readings, type_info=PARSED_READING_TYPE)
     if out_of_orderness_ms is not None:
         strategy = (WatermarkStrategy.for_bounded_out_of_orderness(Duration.of_millis(out_of_orderness_ms))
-                    .with_timestamp_assigner(EventMs()))
+                    .with_timestamp_assigner(EventTime()))
         stream = stream.assign_timestamps_and_watermarks(strategy)
     keyed = stream.key_by(lambda r: r.device_id, key_type=Types.STRING())
     return list(keyed.process(function, output_type=output_type).execute_and_collect())
-
-
-class EventMs(TimestampAssigner):
-    """Event time = the reading's ``event_ms``."""
-
-    def extract_timestamp(self, value, record_timestamp: int) -> int:
-        return value.event_ms
 
 
 def check_running_count(function_class: type, parallelism: int = 2) -> CheckResult:

@@ -28,17 +28,17 @@ from dataclasses import dataclass
 from typing import Optional
 
 from pyflink.common import Duration, Row, Types, WatermarkStrategy
-from pyflink.common.watermark_strategy import TimestampAssigner
 from pyflink.datastream import DataStream, OutputTag
 from pyflink.datastream.functions import KeyedProcessFunction, ProcessFunction
 from pyflink.datastream.state import MapStateDescriptor, ValueStateDescriptor
 
 from iotlab.core.contract import validate_reading
 from iotlab.core.timestamps import timestamp_ms
+from iotlab.flink.records import EventTime
 from iotlab.jobs.anomalies.detectors import DeviceDetectors
 from iotlab.jobs.anomalies.reference import impossible_event
 
-OUT_OF_ORDERNESS_MINUTES = 35  # above the course datasets' disorder (29 minutes on the anomaly day)
+DETECTOR_OUT_OF_ORDERNESS_MINUTES = 35  # above the course datasets' disorder (29 minutes on the anomaly day)
 END_OF_INPUT = 2**63 - 1  # the watermark Flink sends when a bounded input ends
 
 EVENT_TYPE = Types.ROW_NAMED(["device_id", "event_ms", "temperature", "humidity", "reason"],
@@ -61,11 +61,6 @@ class ToEvent(ProcessFunction):
             yield SKIPPED, reason
             return
         yield Row(device_id=found[0], event_ms=found[1], temperature=None, humidity=None, reason=reason)
-
-
-class EventTime(TimestampAssigner):
-    def extract_timestamp(self, event, record_timestamp) -> int:
-        return event.event_ms
 
 
 class DetectAnomalies(KeyedProcessFunction):

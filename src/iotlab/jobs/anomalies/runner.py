@@ -18,7 +18,7 @@ from iotlab.core.timestamps import timestamp_ms
 from iotlab.flink.environments import stream_environment, stream_table_environment
 from iotlab.flink.functions import function_statements
 from iotlab.flink.tables import RAW_SOURCE_TABLE
-from iotlab.jobs.anomalies.job import OUT_OF_ORDERNESS_MINUTES, build_graph
+from iotlab.jobs.anomalies.job import DETECTOR_OUT_OF_ORDERNESS_MINUTES, build_graph
 from iotlab.jobs.anomalies.labels import KINDS
 from iotlab.jobs.anomalies.silences import confirm_silences
 from iotlab.jobs.anomalies.sql import detection_statements, spike_sweep_statement
@@ -64,7 +64,7 @@ def bounded_source_tables(topic: str, out_of_orderness_minutes: int, group_id: s
     return tables
 
 
-def detect_topic(topic: str, out_of_orderness_minutes: int = OUT_OF_ORDERNESS_MINUTES,
+def detect_topic(topic: str, out_of_orderness_minutes: int = DETECTOR_OUT_OF_ORDERNESS_MINUTES,
                  settings: Optional[Settings] = None, engine: str = "sql") -> DetectionSummary:
     """Run the detectors over ``topic`` (bounded), in this process's mini cluster, and collect every result.
 
@@ -106,7 +106,7 @@ def write_alerts(alerts: list[dict], out: Path) -> None:
 
 
 def spike_alerts_by_threshold(topic: str, thresholds: list[float],
-                              out_of_orderness_minutes: int = OUT_OF_ORDERNESS_MINUTES,
+                              out_of_orderness_minutes: int = DETECTOR_OUT_OF_ORDERNESS_MINUTES,
                               settings: Optional[Settings] = None) -> dict[float, list[dict]]:
     """The spike detector's alerts over ``topic`` (bounded) at each threshold, from ONE SQL job in this
     process (``sql.spike_sweep_statement``): a precision-recall curve's points from a real run."""

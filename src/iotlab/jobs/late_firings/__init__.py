@@ -6,13 +6,13 @@ to a real job one reading at a time and collects what it emits after each one.
 
 from iotlab.jobs.late_firings.reference import (
     ALLOWED_LATENESS_MINUTES,
-    OUT_OF_ORDERNESS_MINUTES,
     SCENARIO,
+    SCENARIO_OUT_OF_ORDERNESS_MINUTES,
     Firing,
     Reading,
     scenario_results,
 )
-from iotlab.jobs.late_firings.runner import FIRING_TYPE, READING_TYPE, CountReadings, ReadingTime, run_live
+from iotlab.jobs.late_firings.runner import FIRING_TYPE, READING_TYPE, CountReadings, run_live
 
-__all__ = ["ALLOWED_LATENESS_MINUTES", "FIRING_TYPE", "OUT_OF_ORDERNESS_MINUTES", "READING_TYPE", "SCENARIO",
-           "CountReadings", "Firing", "Reading", "ReadingTime", "run_live", "scenario_results"]
+__all__ = ["ALLOWED_LATENESS_MINUTES", "FIRING_TYPE", "SCENARIO_OUT_OF_ORDERNESS_MINUTES", "READING_TYPE", "SCENARIO",
+           "CountReadings", "Firing", "Reading", "run_live", "scenario_results"]

@@ -42,7 +42,7 @@ SCENARIO = [
     Reading("device-01", "2025-11-05T12:12:00Z"),  # watermark 12:10:59.999: 12:05 fires, 12:00 is gone
     Reading("device-01", "2025-11-05T12:02:00Z"),  # too late: side output
 ]
-OUT_OF_ORDERNESS_MINUTES = 1
+SCENARIO_OUT_OF_ORDERNESS_MINUTES = 1
 ALLOWED_LATENESS_MINUTES = 5
 
 

@@ -17,7 +17,6 @@ import time
 from typing import Callable, Optional
 
 from pyflink.common import Row, Types, WatermarkStrategy
-from pyflink.common.watermark_strategy import TimestampAssigner
 from pyflink.datastream import DataStream, OutputTag
 from pyflink.datastream.connectors.kafka import KafkaOffsetsInitializer, KafkaTopicPartition
 from pyflink.datastream.functions import ProcessWindowFunction
@@ -34,13 +33,6 @@ READING_TYPE = Types.ROW_NAMED(["device_id", "event_ms"], [Types.STRING(), Types
 FIRING_TYPE = Types.ROW_NAMED(["device_id", "window_start", "count"], [Types.STRING(), Types.STRING(), Types.LONG()])
 RESULT_TYPE = Types.ROW_NAMED(["kind", "device_id", "time", "count"],
                               [Types.STRING(), Types.STRING(), Types.STRING(), Types.LONG()])
-
-
-class ReadingTime(TimestampAssigner):
-    """A reading's event time: the ``event_ms`` field."""
-
-    def extract_timestamp(self, reading, record_timestamp) -> int:
-        return reading.event_ms
 
 
 class CountReadings(ProcessWindowFunction):

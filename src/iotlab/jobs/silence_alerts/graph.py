@@ -39,7 +39,7 @@ from iotlab.core.timestamps import MINUTE_MS, format_epoch_ms
 from iotlab.flink.records import DEAD_LETTER, READING_TYPE, SET_ASIDE_TYPE, EventTime, Validate
 
 GAP_MINUTES = 10
-OUT_OF_ORDERNESS_MINUTES = 30
+SILENCE_OUT_OF_ORDERNESS_MINUTES = 30
 
 ALERT_TYPE = Types.ROW_NAMED(["device_key", "device_id", "silent_since", "alert_at"],
                              [Types.STRING(), Types.STRING(), Types.STRING(), Types.STRING()])
@@ -95,7 +95,7 @@ class SilenceOutputs:
 
 
 def build_graph(raw: DataStream, topic: str, gap_minutes: int = GAP_MINUTES,
-                out_of_orderness_minutes: int = OUT_OF_ORDERNESS_MINUTES) -> SilenceOutputs:
+                out_of_orderness_minutes: int = SILENCE_OUT_OF_ORDERNESS_MINUTES) -> SilenceOutputs:
     """Validate, assign event time and watermarks, and detect silences per device.
 
     ``raw`` holds records in ``iotlab.flink.RAW_RECORD_TYPE``; ``topic`` names their source in the

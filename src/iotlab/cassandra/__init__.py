@@ -20,6 +20,7 @@ from iotlab.cassandra.schema import (
     ALERTS_BY_DAY_TABLE,
     ALERTS_BY_DEVICE_TABLE,
     LATEST_READING_TABLE,
+    SCHEMA_FILE,
     TABLES,
     WINDOWS_TABLE,
     course_keyspaces,
@@ -48,10 +49,10 @@ from iotlab.cassandra.writes import (
 
 __all__ = [
     "ALERTS_BY_DAY_TABLE", "ALERTS_BY_DEVICE_TABLE", "DASHBOARD_FILE", "EXPORT_KINDS", "FLEET", "LATEST_READING_TABLE",
-    "Store", "TABLES", "WINDOWS_TABLE", "WriteFailed", "WriteSummary", "alert_record", "alert_values", "build_cluster",
-    "cassandra_session", "closing_session", "course_keyspaces", "create_schema", "ensure_keyspace", "export_alerts",
-    "export_latest", "export_windows", "insert_rows", "latest_reading_values", "latest_record", "load_dashboard",
-    "prepare_idempotent", "query_frame", "render_query", "reset_course_keyspaces", "schema_statements",
-    "window_record", "window_values", "write_async", "write_concurrently", "write_export", "write_one_by_one",
-    "write_partition_batches",
+    "SCHEMA_FILE", "Store", "TABLES", "WINDOWS_TABLE", "WriteFailed", "WriteSummary", "alert_record", "alert_values",
+    "build_cluster", "cassandra_session", "closing_session", "course_keyspaces", "create_schema", "ensure_keyspace",
+    "export_alerts", "export_latest", "export_windows", "insert_rows", "latest_reading_values", "latest_record",
+    "load_dashboard", "prepare_idempotent", "query_frame", "render_query", "reset_course_keyspaces",
+    "schema_statements", "window_record", "window_values", "write_async", "write_concurrently", "write_export",
+    "write_one_by_one", "write_partition_batches",
 ]

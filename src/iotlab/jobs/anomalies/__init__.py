@@ -6,11 +6,12 @@
 - ``evaluation``: event-level precision, recall and delay per kind, with baselines.
 """
 
-from iotlab.jobs.anomalies import evaluation, labels, reference
-from iotlab.jobs.anomalies.detectors import DeviceDetectors
-from iotlab.jobs.anomalies.evaluation import score
+from iotlab.jobs.anomalies import evaluation, labels, reference, sql
+from iotlab.jobs.anomalies.detectors import DeviceDetectors, Ewma
+from iotlab.jobs.anomalies.evaluation import TOLERANCE_MINUTES, score
 from iotlab.jobs.anomalies.labels import KINDS, Span, labelled_spans, read_labels
 from iotlab.jobs.anomalies.reference import detect
+from iotlab.jobs.anomalies.runner import detect_topic, spike_alerts_by_threshold
 
-__all__ = ["DeviceDetectors", "KINDS", "Span", "detect", "evaluation", "labelled_spans", "labels", "read_labels",
-           "reference", "score"]
+__all__ = ["DeviceDetectors", "Ewma", "KINDS", "Span", "TOLERANCE_MINUTES", "detect", "detect_topic", "evaluation",
+           "labelled_spans", "labels", "read_labels", "reference", "score", "spike_alerts_by_threshold", "sql"]

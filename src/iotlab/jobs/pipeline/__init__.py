@@ -7,8 +7,19 @@ alerts) → Cassandra, plus alerts, dead letters and late readings to Kafka.
 - ``runner``: the wiring to Kafka and Cassandra; bounded in this process, or unbounded on the session cluster.
 """
 
+from iotlab.jobs.pipeline import reference
+from iotlab.jobs.pipeline.cassandra_writer import CassandraWriter, as_awaitable
 from iotlab.jobs.pipeline.graph import GAP_MINUTES, LATEST_MINUTES, graph_statements
-from iotlab.jobs.pipeline.runner import PipelineSummary, build, job_name, prepare, run, submit, summarize
+from iotlab.jobs.pipeline.runner import (
+    PipelineSummary,
+    build,
+    consumer_group,
+    job_name,
+    prepare,
+    run,
+    submit,
+    summarize,
+)
 
-__all__ = ["GAP_MINUTES", "LATEST_MINUTES", "PipelineSummary", "build", "graph_statements", "job_name", "prepare",
-           "run", "submit", "summarize"]
+__all__ = ["CassandraWriter", "GAP_MINUTES", "LATEST_MINUTES", "PipelineSummary", "as_awaitable", "build",
+           "consumer_group", "graph_statements", "job_name", "prepare", "reference", "run", "submit", "summarize"]

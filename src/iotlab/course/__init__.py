@@ -5,6 +5,7 @@ Nothing in the package imports this room; notebooks and the command line do.
 """
 
 from iotlab.course.builder import build_all, learner_notebook, strip_solutions
-from iotlab.course.checks import CheckResult, solution_or_reference
+from iotlab.course.checks import CheckResult, class_or_reference, solution_or_reference
 
-__all__ = ["CheckResult", "build_all", "learner_notebook", "solution_or_reference", "strip_solutions"]
+__all__ = ["CheckResult", "build_all", "class_or_reference", "learner_notebook", "solution_or_reference",
+           "strip_solutions"]

@@ -47,15 +47,34 @@ def solution_or_reference(function: Callable, reference_function: Callable, prob
                           result: Optional[CheckResult] = None) -> Callable:
     """The learner's function if it is implemented (and passed its check, when ``result`` is given), else the
     reference, saying so in one line: a wrong answer must not break the cells that build on it."""
-    reference = f"{reference_function.__module__.rsplit('.', 1)[-1]}.{reference_function.__name__}"
-    if is_skipped(function, probe_args):
-        print(f"Exercise {function.__name__} not done yet: the cells below use the reference {reference}.")
-        return reference_function
+    return _mine_or_reference(function, reference_function, is_skipped(function, probe_args), result)
+
+
+def class_or_reference(function_class: type, reference_class: type, result: Optional[CheckResult] = None,
+                       constructor_args: tuple = ()) -> type:
+    """The same for a class the learner writes (a Flink function): not done yet while its ``open`` still raises
+    NotImplementedError (on an instance built with ``constructor_args``), or while its check skips it."""
+    not_done = result.skipped if result is not None else open_is_stub(function_class, *constructor_args)
+    return _mine_or_reference(function_class, reference_class, not_done, result)
+
+
+def open_is_stub(function_class: type, *constructor_args: object) -> bool:
+    """True while the exercise's skeleton is untouched: its ``open`` raises NotImplementedError before it
+    touches the runtime context."""
+    return is_skipped(lambda: function_class(*constructor_args).open(None), ())
+
+
+def _mine_or_reference(mine: Any, reference: Any, not_done: bool, result: Optional[CheckResult]) -> Any:
+    """The one rule behind the two functions above, and the line that says which one the cells below use."""
+    name = f"{reference.__module__.rsplit('.', 1)[-1]}.{reference.__name__}"
+    if not_done:
+        print(f"Exercise {mine.__name__} not done yet: the cells below use the reference {name}.")
+        return reference
     if result is not None and not result.passed:
-        print(f"Exercise {result.name} did not pass its check: the cells below use the reference {reference} "
+        print(f"Exercise {result.name} did not pass its check: the cells below use the reference {name} "
               "(fix yours, run its check again, then the cells below).")
-        return reference_function
-    return function
+        return reference
+    return mine
 
 
 def skipped(name: str) -> CheckResult:

@@ -3,8 +3,6 @@ and event-time timers, stopping a job with a savepoint through the REST API."""
 
 from __future__ import annotations
 
-import copy
-import re
 import time
 import uuid
 from collections import defaultdict
@@ -13,13 +11,22 @@ from typing import Callable, Optional
 from urllib.parse import urlparse
 
 import requests
-from pyflink.common import Duration, Row, Types, WatermarkStrategy
+from pyflink.common import Row, Types
 from pyflink.datastream.functions import KeyedProcessFunction
-from pyflink.datastream.state import MapStateDescriptor, State, ValueStateDescriptor
+from pyflink.datastream.state import MapStateDescriptor, ValueStateDescriptor
 
 from iotlab.core.settings import load_settings
-from iotlab.course.checks import CheckResult, check_cases, error_reason, failed, is_skipped, passed, skipped
-from iotlab.flink.records import PARSED_READING_TYPE, EventTime
+from iotlab.course.checks import (  # noqa: F401 (class_or_reference: the notebook calls nb06.class_or_reference)
+    CheckResult,
+    check_cases,
+    class_or_reference,
+    failed,
+    is_skipped,
+    open_is_stub,
+    passed,
+    skipped,
+)
+from iotlab.course.keyed import check_in_two_stages, guarded
 from iotlab.jobs.silence_alerts.reference import silences
 
 MINUTE = 60_000
@@ -39,19 +46,6 @@ class RunningCount(KeyedProcessFunction):
         count = (self.count.value() or 0) + 1
         self.count.update(count)
         yield Row(device_id=reading.device_id, event_ms=reading.event_ms, count=count)
-
-
-def _running_count_is_skipped(function_class: type) -> bool:
-    """The stub's ``open`` raises NotImplementedError before it touches the runtime context."""
-    return is_skipped(lambda: function_class().open(None), ())
-
-
-def class_or_reference(function_class: type, reference_class: type) -> type:
-    """The learner's class if ``open`` is implemented, else the reference (and say so)."""
-    if _running_count_is_skipped(function_class):
-        print(f"Exercise not done yet: later cells use the reference {reference_class.__name__}.")
-        return reference_class
-    return function_class
 
 
 def _count_cases() -> list[Row]:
@@ -75,107 +69,32 @@ def expected_running_counts(readings: list[Row]) -> dict[str, list[tuple[int, in
     return dict(expected)
 
 
-PLAIN_ATTRIBUTE_MARK = "IOTLAB-PLAIN-ATTRIBUTE"
-
-
-def _plain_attributes(function) -> dict:
-    """A copy of the function's attributes that are not Flink state (state handles are Flink's to change)."""
-    plain = {}
-    for attribute, value in vars(function).items():
-        if attribute.startswith("_iotlab") or isinstance(value, State):
-            continue
-        try:
-            plain[attribute] = copy.deepcopy(value)
-        except Exception:  # an object that cannot be copied cannot be compared either: leave it out
-            continue
-    return plain
-
-
-def guarded(function_class: type) -> type:
-    """The learner's KeyedProcessFunction, failing the job when a plain Python attribute changes after open().
-
-    Per-key data kept in ``self.something`` is shared by every key of the subtask and lost when the job
-    restarts from a checkpoint; a test stream cannot always show that, so the check looks at the attributes.
-    """
-
-    class Guarded(function_class):
-        def open(self, runtime_context):
-            super().open(runtime_context)
-            self._iotlab_plain = _plain_attributes(self)
-
-        def process_element(self, value, ctx):
-            yield from super().process_element(value, ctx) or ()
-            self._iotlab_compare(ctx)
-
-        def on_timer(self, timestamp, ctx):
-            yield from super().on_timer(timestamp, ctx) or ()
-            self._iotlab_compare(ctx)
-
-        def _iotlab_compare(self, ctx) -> None:
-            now = _plain_attributes(self)
-            for attribute in sorted(set(now) | set(self._iotlab_plain)):
-                if now.get(attribute, "<absent>") != self._iotlab_plain.get(attribute, "<absent>"):
-                    raise RuntimeError(f"{PLAIN_ATTRIBUTE_MARK} self.{attribute} changed while handling key "
-                                       f"{ctx.get_current_key()!r} {PLAIN_ATTRIBUTE_MARK}")
-
-    Guarded.__name__ = Guarded.__qualname__ = function_class.__name__
-    return Guarded
-
-
-def job_failure(error: BaseException, hint: str) -> str:
-    """Why the learner's job failed, in one line, with the hint (or the plain-attribute explanation)."""
-    text = str(error)
-    marked = re.search(f"{PLAIN_ATTRIBUTE_MARK} (.*?) {PLAIN_ATTRIBUTE_MARK}", text)
-    if marked:
-        return (f"{marked.group(1)}: per-device data must live in keyed state (ValueState, MapState), not in a "
-                "Python attribute, which is shared by all the keys of a subtask and lost when the job restarts")
-    python_errors = re.findall(r"^\s*(\w+(?:Error|Exception): .*)$", text, flags=re.MULTILINE)
-    reason = python_errors[0] if python_errors else error_reason(error)
-    return f"the Flink job failed: {reason.strip()[:300]}. Hint: {hint}"
-
-
-def run_keyed(function, readings: list[Row], output_type, parallelism: int,
-               out_of_orderness_ms: Optional[int] = None) -> list[Row]:
-    """Run a KeyedProcessFunction over ``readings`` (keyed by device) in a real in-process Flink job; with
-    ``out_of_orderness_ms``, event time comes from ``event_ms`` with a bounded-out-of-orderness watermark."""
-    from iotlab.flink.environments import stream_environment
-
-    # A job fed from a collection needs no Kafka connector: it runs without the lab.
-    env = stream_environment(options={"restart-strategy.type": "none"}, kafka=False)
-    env.set_parallelism(parallelism)  # several subtasks: the state must be per key, not per Python object
-    stream = env.from_collection(readings, type_info=PARSED_READING_TYPE)
-    if out_of_orderness_ms is not None:
-        strategy = (WatermarkStrategy.for_bounded_out_of_orderness(Duration.of_millis(out_of_orderness_ms))
-                    .with_timestamp_assigner(EventTime()))
-        stream = stream.assign_timestamps_and_watermarks(strategy)
-    keyed = stream.key_by(lambda r: r.device_id, key_type=Types.STRING())
-    return list(keyed.process(function, output_type=output_type).execute_and_collect())
-
-
 def check_running_count(function_class: type, parallelism: int = 2) -> CheckResult:
-    """Check 06.1: run the learner's KeyedProcessFunction in a real (in-process) Flink job."""
+    """Check 06.1: the learner's KeyedProcessFunction in process, then in a real (in-process) Flink job."""
     name = "RunningCount"
-    if _running_count_is_skipped(function_class):
+    if open_is_stub(function_class):
         return skipped(name)
     readings = _count_cases()
-    try:
-        rows = run_keyed(guarded(function_class)(), readings, RUNNING_COUNT_TYPE, parallelism)
-    except Exception as error:
-        return failed(name, job_failure(error, "in open(), runtime_context.get_state(ValueStateDescriptor("
-                                                "'count', Types.LONG())); in process_element, read .value() "
-                                                "(None at first), .update() it and yield a Row"))
-    actual: dict[str, list[tuple[int, int]]] = defaultdict(list)
-    for row in rows:
-        actual[row.device_id].append((row.event_ms, row.count))
     expected = expected_running_counts(readings)
-    for device, sequence in expected.items():
-        if actual.get(device) != sequence:
-            return failed(name, f"{device}: expected (event_ms, count) {sequence[:4]}..., got "
-                                f"{actual.get(device, [])[:4]}... Hint: the count lives in keyed state (one value "
-                                "per device, kept by Flink), starts at 1 for a device's first reading, and grows by "
-                                "one per reading")
-    return passed(name, f"{len(rows)} readings of {len(expected)} devices counted per device, in keyed state, "
-                        f"in a job with parallelism {parallelism}")
+
+    def verify(rows: list) -> Optional[str]:
+        actual: dict[str, list[tuple[int, int]]] = defaultdict(list)
+        for row in rows:
+            actual[row.device_id].append((row.event_ms, row.count))
+        for device, sequence in expected.items():
+            if actual.get(device) != sequence:
+                return (f"{device}: expected (event_ms, count) {sequence[:4]}..., got {actual.get(device, [])[:4]}... "
+                        "Hint: the count lives in keyed state (one value per device, kept by Flink), starts at 1 "
+                        "for a device's first reading, and grows by one per reading")
+        return None
+
+    problem = check_in_two_stages(lambda: guarded(function_class)(), readings, RUNNING_COUNT_TYPE, parallelism, verify,
+                                  "in open(), runtime_context.get_state(ValueStateDescriptor('count', Types.LONG())); "
+                                  "in process_element, read .value() (None at first), .update() it and yield a Row")
+    if problem:
+        return failed(name, problem)
+    return passed(name, f"{len(readings)} readings of {len(expected)} devices counted per device, in keyed state, "
+                        f"in process and in a Flink job with parallelism {parallelism}")
 
 
 # ----------------------------------------------------------------------------- 06.2 silences
@@ -245,10 +164,6 @@ class SilenceTimer(KeyedProcessFunction):
             yield Row(device_id=ctx.get_current_key(), silent_since_ms=last_seen, alert_at_ms=timestamp)
 
 
-def _silence_timer_is_skipped(function_class: type) -> bool:
-    return is_skipped(lambda: function_class(MINUTE).open(None), ())
-
-
 def _timer_cases() -> list[Row]:
     """Readings of four devices, one every minute or so, in the order a partition would deliver them.
 
@@ -273,32 +188,37 @@ def _timer_cases() -> list[Row]:
 
 
 def check_silence_timer(function_class: type, parallelism: int = 2) -> CheckResult:
-    """Check 06.3: the learner's KeyedProcessFunction with keyed state and event-time timers, in a real Flink
-    job with watermarks, against ``silences`` on the same readings."""
+    """Check 06.3: the learner's KeyedProcessFunction with keyed state and event-time timers, in process and then
+    in a real Flink job with watermarks, against ``silences`` on the same readings."""
     name = "SilenceTimer"
-    if _silence_timer_is_skipped(function_class):
-        return skipped(name)
     gap_ms = 10 * MINUTE
+    if open_is_stub(function_class, gap_ms):
+        return skipped(name)
     readings = _timer_cases()
-    try:
-        rows = run_keyed(guarded(function_class)(gap_ms), readings, SILENCE_TYPE, parallelism,
-                          out_of_orderness_ms=TIMER_OUT_OF_ORDERNESS_MS)
-    except Exception as error:
-        return failed(name, job_failure(error, "open() gets a MapState and a ValueState from runtime_context; "
-                                                "process_element counts the reading in pending and registers "
-                                                "two event-time timers; on_timer yields a Row"))
-    actual = sorted(((row.device_id, row.silent_since_ms, row.alert_at_ms) for row in rows),
-                    key=lambda alert: (alert[2], alert[0]))
     expected = silences([(r.device_id, r.event_ms) for r in readings], gap_ms, END_OF_TIME)
-    if actual != expected:
+
+    def verify(rows: list) -> Optional[str]:
+        actual = sorted(((row.device_id, row.silent_since_ms, row.alert_at_ms) for row in rows),
+                        key=lambda alert: (alert[2], alert[0]))
+        if actual == expected:
+            return None
         missing = [alert for alert in expected if alert not in actual]
         extra = [alert for alert in actual if alert not in expected]
-        return failed(name, f"{len(actual)} alerts, expected {len(expected)}; missing "
-                            f"{_minutes(missing)}, not expected {_minutes(extra)} (device, silent since, alert at, "
-                            "in minutes). Hint: release readings in event-time order with a timer at each "
-                            "reading's time, and alert when the timer at t + gap finds last_seen still at t")
+        return (f"{len(actual)} alerts, expected {len(expected)}; missing {_minutes(missing)}, not expected "
+                f"{_minutes(extra)} (device, silent since, alert at, in minutes). Hint: release readings in "
+                "event-time order with a timer at each reading's time, and alert when the timer at t + gap finds "
+                "last_seen still at t")
+
+    problem = check_in_two_stages(lambda: guarded(function_class)(gap_ms), readings, SILENCE_TYPE, parallelism,
+                                  verify, "open() gets a MapState and a ValueState from runtime_context; "
+                                          "process_element counts the reading in pending and registers two "
+                                          "event-time timers; on_timer yields a Row",
+                                  out_of_orderness_ms=TIMER_OUT_OF_ORDERNESS_MS)
+    if problem:
+        return failed(name, problem)
     return passed(name, f"{len(expected)} alerts for {len({r.device_id for r in readings})} devices, equal to "
-                        f"silences(), from keyed state and event-time timers at parallelism {parallelism}")
+                        f"silences(), from keyed state and event-time timers, in process and at parallelism "
+                        f"{parallelism}")
 
 
 def _minutes(alerts: list[tuple[str, int, int]]) -> str:

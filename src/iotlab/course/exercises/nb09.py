@@ -32,7 +32,16 @@ from iotlab.cassandra import (
     render_query,
 )
 from iotlab.core.timestamps import as_utc, format_epoch_ms, timestamp_ms, timestamp_text, utc_days
-from iotlab.course.checks import CheckResult, check_cases, error_reason, failed, is_skipped, passed, skipped
+from iotlab.course.checks import (  # noqa: F401 (class_or_reference: the notebook calls nb09.class_or_reference)
+    CheckResult,
+    check_cases,
+    class_or_reference,
+    error_reason,
+    failed,
+    is_skipped,
+    passed,
+    skipped,
+)
 from iotlab.jobs.anomalies.silences import STORE_ROW_TYPE  # the store rows' type: (kind, device_id, row)
 from iotlab.jobs.pipeline.cassandra_writer import ATTEMPTS, CassandraWriter, as_awaitable  # noqa: F401 (ATTEMPTS)
 
@@ -44,18 +53,6 @@ CHECK_KEYSPACE = "iotlab_check_nb09"
 # each row's upserts sent with ``execute_async`` and awaited; a failed write retried ATTEMPTS times with back-off,
 # then raised (the job fails and restarts from its last checkpoint).
 StoreWriter = CassandraWriter
-
-
-def writer_or_reference(writer_class: type, result: CheckResult) -> type:
-    """The learner's writer if it passed its check, else the reference (and say so in one line)."""
-    if result.passed:
-        return writer_class
-    if result.skipped:
-        print("Exercise 09.1 not done yet: the cells below use the reference nb09.StoreWriter.")
-    else:
-        print("Exercise 09.1 did not pass its check: the cells below use the reference nb09.StoreWriter "
-              "(fix yours, run its check again, then the cells below).")
-    return StoreWriter
 
 
 def store_row(kind: str, record: dict) -> Row:

@@ -1,9 +1,9 @@
 """Notebook 10 (anomaly detection): a z-score spike detector and a stuck-sensor detector in keyed state, and
 event-level scoring (a labelled span counts once).
 
-The two detectors run in real, in-process Flink jobs (keyed by device, parallelism 2), with the per-key data in
-Flink state: a plain Python attribute fails the check (``nb06.guarded``). Their references are the course's own
-rules (``iotlab.jobs.anomalies.detectors``), replayed in plain Python.
+The two detectors run in process first, then in real, in-process Flink jobs (keyed by device, parallelism 2), with
+the per-key data in Flink state: a plain Python attribute fails the check (``iotlab.course.keyed``). Their
+references are the course's own rules (``iotlab.jobs.anomalies.detectors``), replayed in plain Python.
 """
 
 from __future__ import annotations
@@ -17,8 +17,16 @@ from pyflink.datastream.state import ValueStateDescriptor
 
 from iotlab.core.contract import validate_reading
 from iotlab.core.timestamps import MINUTE_MS, timestamp_ms
-from iotlab.course.checks import CheckResult, check_cases, failed, passed, skipped
-from iotlab.course.exercises.nb06 import class_or_reference, guarded, job_failure, run_keyed  # noqa: F401
+from iotlab.course.checks import (  # noqa: F401 (class_or_reference: the notebook calls nb10.class_or_reference)
+    CheckResult,
+    check_cases,
+    class_or_reference,
+    failed,
+    open_is_stub,
+    passed,
+    skipped,
+)
+from iotlab.course.keyed import check_in_two_stages, guarded
 from iotlab.jobs.anomalies.detectors import Ewma, StuckDetector
 from iotlab.jobs.anomalies.labels import Span
 from iotlab.sim import SensorSimulator, SimulationConfig
@@ -114,16 +122,6 @@ def expected_outliers(readings: list[Row]) -> dict[str, list[tuple[int, float]]]
     return dict(found)
 
 
-def _skipped(function_class: type) -> bool:
-    try:
-        function_class().open(None)
-    except NotImplementedError:
-        return True
-    except Exception:
-        return False
-    return False
-
-
 def _by_device(rows: list[Row], fields: tuple[str, ...]) -> dict[str, list[tuple]]:
     found: dict[str, list[tuple]] = defaultdict(list)
     for row in rows:
@@ -132,37 +130,41 @@ def _by_device(rows: list[Row], fields: tuple[str, ...]) -> dict[str, list[tuple
 
 
 def check_zscore_spikes(function_class: type, parallelism: int = 2) -> CheckResult:
-    """Check 10.1: run the learner's KeyedProcessFunction in a real Flink job, keyed by device."""
+    """Check 10.1: the learner's KeyedProcessFunction in process, then in a real Flink job, keyed by device."""
     name = "ZScoreSpikes"
-    if _skipped(function_class):
+    if open_is_stub(function_class):
         return skipped(name)
     readings = spike_cases()
-    try:
-        rows = run_keyed(guarded(function_class)(), readings, OUTLIER_TYPE, parallelism)
-    except Exception as error:
-        return failed(name, job_failure(error, "in open(), get_state(ValueStateDescriptor('baseline', "
-                                               "Types.PICKLED_BYTE_ARRAY())); in process_element, "
-                                               "self.baseline.value() or a new Ewma, then .update() it"))
     expected = expected_outliers(readings)
-    actual = _by_device(rows, ("event_ms", "z"))
-    for device in sorted(set(expected) | set(actual)):
-        want, got = expected.get(device, []), actual.get(device, [])
-        if [at for at, _ in got] != [at for at, _ in want]:
-            hint = ("an outlier must not update the baseline (all three readings of the plateau are outliers only then)"
-                    if device == "plateau" else
-                    "no verdict before WARM_UP_MINUTES of the device's readings (is_outlier says so)"
-                    if device == "early" else
-                    "no verdict before WARM_UP_MINUTES of the device's readings; z = baseline.z(temperature, "
-                    "MIN_STD); an outlier when z > THRESHOLD")
-            return failed(name, f"{device}: outliers expected at {[at for at, _ in want][:5]}, got "
-                                f"{[at for at, _ in got][:5]}. Hint: {hint}")
-        if any(abs(z - w) > 1e-9 for (_, z), (_, w) in zip(got, want)):
-            expected_z = [round(w, 3) for _, w in want]
-            return failed(name, f"{device}: the right readings, but z differs (expected {expected_z}). "
-                                "Hint: yield the z of baseline.z(temperature, MIN_STD)")
+
+    def verify(rows: list) -> Optional[str]:
+        actual = _by_device(rows, ("event_ms", "z"))
+        for device in sorted(set(expected) | set(actual)):
+            want, got = expected.get(device, []), actual.get(device, [])
+            if [at for at, _ in got] != [at for at, _ in want]:
+                hint = ("an outlier must not update the baseline (all three readings of the plateau are outliers "
+                        "only then)" if device == "plateau" else
+                        "no verdict before WARM_UP_MINUTES of the device's readings (is_outlier says so)"
+                        if device == "early" else
+                        "no verdict before WARM_UP_MINUTES of the device's readings; z = baseline.z(temperature, "
+                        "MIN_STD); an outlier when z > THRESHOLD")
+                return (f"{device}: outliers expected at {[at for at, _ in want][:5]}, got "
+                        f"{[at for at, _ in got][:5]}. Hint: {hint}")
+            if any(abs(z - w) > 1e-9 for (_, z), (_, w) in zip(got, want)):
+                expected_z = [round(w, 3) for _, w in want]
+                return (f"{device}: the right readings, but z differs (expected {expected_z}). "
+                        "Hint: yield the z of baseline.z(temperature, MIN_STD)")
+        return None
+
+    problem = check_in_two_stages(lambda: guarded(function_class)(), readings, OUTLIER_TYPE, parallelism, verify,
+                                  "in open(), get_state(ValueStateDescriptor('baseline', Types.PICKLED_BYTE_ARRAY())); "
+                                  "in process_element, self.baseline.value() or a new Ewma, then .update() it")
+    if problem:
+        return failed(name, problem)
     total = sum(len(found) for found in expected.values())
     return passed(name, f"{total} outliers among {len(readings)} readings of {len(expected)} devices, per device in "
-                        f"keyed state (parallelism {parallelism}); the plateau's baseline did not learn from outliers")
+                        f"keyed state (in process and at parallelism {parallelism}); the plateau's baseline did not "
+                        "learn from outliers")
 
 
 # ----------------------------------------------------------------------------- 10.2 stuck sensors
@@ -220,31 +222,35 @@ def expected_stuck(readings: list[Row]) -> dict[str, list[tuple[int, int]]]:
 
 
 def check_stuck_sensor(function_class: type, parallelism: int = 2) -> CheckResult:
-    """Check 10.2: run the learner's KeyedProcessFunction in a real Flink job, keyed by device."""
+    """Check 10.2: the learner's KeyedProcessFunction in process, then in a real Flink job, keyed by device."""
     name = "StuckSensor"
-    if _skipped(function_class):
+    if open_is_stub(function_class):
         return skipped(name)
     readings = stuck_cases()
-    try:
-        rows = run_keyed(guarded(function_class)(), readings, STUCK_TYPE, parallelism)
-    except Exception as error:
-        return failed(name, job_failure(error, "keep (values, run start, raised) in a ValueState; a new run begins "
-                                               "when temperature or humidity changes"))
     expected = expected_stuck(readings)
-    actual = _by_device(rows, ("run_start_ms", "alert_ms"))
     hints = {"nine-minutes": "a run must last STUCK_MINUTES: 9 minutes is not stuck",
              "ten-minutes": "exactly STUCK_MINUTES is stuck (>=), raised by the reading that reaches it",
              "long-run": "one alert per run however long it lasts; a new value starts a new run",
              "humidity-moves": "stuck means the same temperature AND humidity",
              "slow-device": "the rule is in minutes, not readings: a 5-minute device is stuck after 3 readings"}
-    for device in sorted(set(expected) | set(actual)):
-        if expected.get(device, []) != actual.get(device, []):
-            return failed(name, f"{device}: expected (run start, alert) {expected.get(device, [])[:3]}, got "
-                                f"{actual.get(device, [])[:3]}. Hint: "
-                                f"{hints.get(device, 'a run starts at the first reading with new values')}")
+
+    def verify(rows: list) -> Optional[str]:
+        actual = _by_device(rows, ("run_start_ms", "alert_ms"))
+        for device in sorted(set(expected) | set(actual)):
+            if expected.get(device, []) != actual.get(device, []):
+                return (f"{device}: expected (run start, alert) {expected.get(device, [])[:3]}, got "
+                        f"{actual.get(device, [])[:3]}. Hint: "
+                        f"{hints.get(device, 'a run starts at the first reading with new values')}")
+        return None
+
+    problem = check_in_two_stages(lambda: guarded(function_class)(), readings, STUCK_TYPE, parallelism, verify,
+                                  "keep (values, run start, raised) in a ValueState; a new run begins when "
+                                  "temperature or humidity changes")
+    if problem:
+        return failed(name, problem)
     total = sum(len(found) for found in expected.values())
     return passed(name, f"{total} stuck runs among {len(readings)} readings, one alert each, in keyed state "
-                        f"(parallelism {parallelism})")
+                        f"(in process and at parallelism {parallelism})")
 
 
 # ----------------------------------------------------------------------------- 10.3 event-level scores

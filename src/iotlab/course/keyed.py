@@ -33,7 +33,7 @@ from pyflink.datastream.state import (
 from pyflink.datastream.time_domain import TimeDomain
 from pyflink.datastream.timerservice import TimerService
 
-from iotlab.course.checks import error_reason
+from iotlab.course.checks import CheckResult, error_reason, failed, open_is_stub, passed, skipped
 from iotlab.flink import PARSED_READING_TYPE, EventTime, stream_environment
 
 MIN_WATERMARK = -(2**63)  # Flink's watermark before any is emitted (Long.MIN_VALUE)
@@ -319,19 +319,28 @@ def run_in_flink(function: KeyedProcessFunction, readings: list[Row], output_typ
     return list(keyed.process(function, output_type=output_type).execute_and_collect())
 
 
-def check_in_two_stages(make_function: Callable[[], KeyedProcessFunction], readings: list[Row], output_type,
-                        parallelism: int, verify: Callable[[list], Optional[str]], hint: str,
-                        out_of_orderness_ms: Optional[int] = None) -> Optional[str]:
-    """Run the (guarded) function in the harness, then in Flink; ``verify`` turns what it yielded into a failure
-    message or None. The first failure (the function's error, with ``hint``, or ``verify``'s), or None."""
+def check_keyed(name: str, function_class: type, readings: list[Row], output_type,
+                verify: Callable[[list], Optional[str]], hint: str, success: str, constructor_args: tuple = (),
+                parallelism: int = 2,
+                out_of_orderness_ms: Optional[int] = None) -> CheckResult:
+    """The check of a keyed exercise: skipped while its ``open`` is the skeleton; else the (guarded) function
+    runs in the harness, then in Flink, and ``verify`` turns what it yielded into a failure message or None.
+    Failed with the first failure (the function's error, with ``hint``, or ``verify``'s); else passed with
+    ``success``."""
+    if open_is_stub(function_class, *constructor_args):
+        return skipped(name)
+
+    def make_function() -> KeyedProcessFunction:
+        return guarded(function_class)(*constructor_args)
+
     stages = ((False, lambda: run_in_harness(make_function(), readings, out_of_orderness_ms)),
               (True, lambda: run_in_flink(make_function(), readings, output_type, parallelism, out_of_orderness_ms)))
     for in_flink, run in stages:
         try:
             rows = run()
         except Exception as error:
-            return job_failure(error, hint, in_flink)
+            return failed(name, job_failure(error, hint, in_flink))
         problem = verify(rows)
         if problem is not None:
-            return problem
-    return None
+            return failed(name, problem)
+    return passed(name, f"{success}, in process and in a Flink job with parallelism {parallelism}")

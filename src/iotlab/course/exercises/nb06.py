@@ -22,11 +22,10 @@ from iotlab.course.checks import (  # noqa: F401 (class_or_reference: the notebo
     class_or_reference,
     failed,
     is_skipped,
-    open_is_stub,
     passed,
     skipped,
 )
-from iotlab.course.keyed import check_in_two_stages, guarded
+from iotlab.course.keyed import check_keyed
 from iotlab.jobs.silence_alerts.reference import silences
 
 MINUTE = 60_000
@@ -71,9 +70,6 @@ def expected_running_counts(readings: list[Row]) -> dict[str, list[tuple[int, in
 
 def check_running_count(function_class: type, parallelism: int = 2) -> CheckResult:
     """Check 06.1: the learner's KeyedProcessFunction in process, then in a real (in-process) Flink job."""
-    name = "RunningCount"
-    if open_is_stub(function_class):
-        return skipped(name)
     readings = _count_cases()
     expected = expected_running_counts(readings)
 
@@ -88,13 +84,11 @@ def check_running_count(function_class: type, parallelism: int = 2) -> CheckResu
                         "for a device's first reading, and grows by one per reading")
         return None
 
-    problem = check_in_two_stages(lambda: guarded(function_class)(), readings, RUNNING_COUNT_TYPE, parallelism, verify,
-                                  "in open(), runtime_context.get_state(ValueStateDescriptor('count', Types.LONG())); "
-                                  "in process_element, read .value() (None at first), .update() it and yield a Row")
-    if problem:
-        return failed(name, problem)
-    return passed(name, f"{len(readings)} readings of {len(expected)} devices counted per device, in keyed state, "
-                        f"in process and in a Flink job with parallelism {parallelism}")
+    return check_keyed("RunningCount", function_class, readings, RUNNING_COUNT_TYPE, verify,
+                       "in open(), runtime_context.get_state(ValueStateDescriptor('count', Types.LONG())); in "
+                       "process_element, read .value() (None at first), .update() it and yield a Row",
+                       f"{len(readings)} readings of {len(expected)} devices counted per device, in keyed state",
+                       parallelism=parallelism)
 
 
 # ----------------------------------------------------------------------------- 06.2 silences
@@ -190,10 +184,7 @@ def _timer_cases() -> list[Row]:
 def check_silence_timer(function_class: type, parallelism: int = 2) -> CheckResult:
     """Check 06.3: the learner's KeyedProcessFunction with keyed state and event-time timers, in process and then
     in a real Flink job with watermarks, against ``silences`` on the same readings."""
-    name = "SilenceTimer"
     gap_ms = 10 * MINUTE
-    if open_is_stub(function_class, gap_ms):
-        return skipped(name)
     readings = _timer_cases()
     expected = silences([(r.device_id, r.event_ms) for r in readings], gap_ms, END_OF_TIME)
 
@@ -209,16 +200,12 @@ def check_silence_timer(function_class: type, parallelism: int = 2) -> CheckResu
                 "event-time order with a timer at each reading's time, and alert when the timer at t + gap finds "
                 "last_seen still at t")
 
-    problem = check_in_two_stages(lambda: guarded(function_class)(gap_ms), readings, SILENCE_TYPE, parallelism,
-                                  verify, "open() gets a MapState and a ValueState from runtime_context; "
-                                          "process_element counts the reading in pending and registers two "
-                                          "event-time timers; on_timer yields a Row",
-                                  out_of_orderness_ms=TIMER_OUT_OF_ORDERNESS_MS)
-    if problem:
-        return failed(name, problem)
-    return passed(name, f"{len(expected)} alerts for {len({r.device_id for r in readings})} devices, equal to "
-                        f"silences(), from keyed state and event-time timers, in process and at parallelism "
-                        f"{parallelism}")
+    return check_keyed("SilenceTimer", function_class, readings, SILENCE_TYPE, verify,
+                       "open() gets a MapState and a ValueState from runtime_context; process_element counts the "
+                       "reading in pending and registers two event-time timers; on_timer yields a Row",
+                       f"{len(expected)} alerts for {len({r.device_id for r in readings})} devices, equal to "
+                       "silences(), from keyed state and event-time timers", constructor_args=(gap_ms,),
+                       parallelism=parallelism, out_of_orderness_ms=TIMER_OUT_OF_ORDERNESS_MS)
 
 
 def _minutes(alerts: list[tuple[str, int, int]]) -> str:

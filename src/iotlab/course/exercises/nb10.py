@@ -21,12 +21,8 @@ from iotlab.course.checks import (  # noqa: F401 (class_or_reference: the notebo
     CheckResult,
     check_cases,
     class_or_reference,
-    failed,
-    open_is_stub,
-    passed,
-    skipped,
 )
-from iotlab.course.keyed import check_in_two_stages, guarded
+from iotlab.course.keyed import check_keyed
 from iotlab.jobs.anomalies.detectors import Ewma, StuckDetector
 from iotlab.jobs.anomalies.labels import Span
 from iotlab.sim import SensorSimulator, SimulationConfig
@@ -131,9 +127,6 @@ def _by_device(rows: list[Row], fields: tuple[str, ...]) -> dict[str, list[tuple
 
 def check_zscore_spikes(function_class: type, parallelism: int = 2) -> CheckResult:
     """Check 10.1: the learner's KeyedProcessFunction in process, then in a real Flink job, keyed by device."""
-    name = "ZScoreSpikes"
-    if open_is_stub(function_class):
-        return skipped(name)
     readings = spike_cases()
     expected = expected_outliers(readings)
 
@@ -156,15 +149,12 @@ def check_zscore_spikes(function_class: type, parallelism: int = 2) -> CheckResu
                         "Hint: yield the z of baseline.z(temperature, MIN_STD)")
         return None
 
-    problem = check_in_two_stages(lambda: guarded(function_class)(), readings, OUTLIER_TYPE, parallelism, verify,
-                                  "in open(), get_state(ValueStateDescriptor('baseline', Types.PICKLED_BYTE_ARRAY())); "
-                                  "in process_element, self.baseline.value() or a new Ewma, then .update() it")
-    if problem:
-        return failed(name, problem)
     total = sum(len(found) for found in expected.values())
-    return passed(name, f"{total} outliers among {len(readings)} readings of {len(expected)} devices, per device in "
-                        f"keyed state (in process and at parallelism {parallelism}); the plateau's baseline did not "
-                        "learn from outliers")
+    return check_keyed("ZScoreSpikes", function_class, readings, OUTLIER_TYPE, verify,
+                       "in open(), get_state(ValueStateDescriptor('baseline', Types.PICKLED_BYTE_ARRAY())); in "
+                       "process_element, self.baseline.value() or a new Ewma, then .update() it",
+                       f"{total} outliers among {len(readings)} readings of {len(expected)} devices, per device in "
+                       "keyed state; the plateau's baseline did not learn from outliers", parallelism=parallelism)
 
 
 # ----------------------------------------------------------------------------- 10.2 stuck sensors
@@ -223,9 +213,6 @@ def expected_stuck(readings: list[Row]) -> dict[str, list[tuple[int, int]]]:
 
 def check_stuck_sensor(function_class: type, parallelism: int = 2) -> CheckResult:
     """Check 10.2: the learner's KeyedProcessFunction in process, then in a real Flink job, keyed by device."""
-    name = "StuckSensor"
-    if open_is_stub(function_class):
-        return skipped(name)
     readings = stuck_cases()
     expected = expected_stuck(readings)
     hints = {"nine-minutes": "a run must last STUCK_MINUTES: 9 minutes is not stuck",
@@ -243,14 +230,11 @@ def check_stuck_sensor(function_class: type, parallelism: int = 2) -> CheckResul
                         f"{hints.get(device, 'a run starts at the first reading with new values')}")
         return None
 
-    problem = check_in_two_stages(lambda: guarded(function_class)(), readings, STUCK_TYPE, parallelism, verify,
-                                  "keep (values, run start, raised) in a ValueState; a new run begins when "
-                                  "temperature or humidity changes")
-    if problem:
-        return failed(name, problem)
     total = sum(len(found) for found in expected.values())
-    return passed(name, f"{total} stuck runs among {len(readings)} readings, one alert each, in keyed state "
-                        f"(in process and at parallelism {parallelism})")
+    return check_keyed("StuckSensor", function_class, readings, STUCK_TYPE, verify,
+                       "keep (values, run start, raised) in a ValueState; a new run begins when temperature or "
+                       "humidity changes", f"{total} stuck runs among {len(readings)} readings, one alert each, in "
+                       "keyed state", parallelism=parallelism)
 
 
 # ----------------------------------------------------------------------------- 10.3 event-level scores

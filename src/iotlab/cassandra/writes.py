@@ -22,7 +22,7 @@ import threading
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Any, Callable, Hashable, Sequence
+from typing import Any, Callable, Hashable, Iterable, Iterator, Optional, Sequence
 
 from cassandra.cluster import Session
 from cassandra.concurrent import execute_concurrent, execute_concurrent_with_args
@@ -80,30 +80,38 @@ def _error_text(error: BaseException) -> str:
 def write_one_by_one(session: Session, statement: PreparedStatement, rows: Sequence[Sequence[Any]],
                      progress: bool = False) -> WriteSummary:
     """One synchronous ``execute`` per row."""
-    summary = WriteSummary(attempted=len(rows))
-    started = time.perf_counter()
-    for position, values in enumerate(tqdm(rows, desc="one by one", unit="row", disable=not progress)):
-        try:
-            session.execute(statement, values)
-            summary.written += 1
-        except Exception as error:  # counted and reported, never dropped
-            summary.failures.append((position, _error_text(error)))
-    summary.seconds = time.perf_counter() - started
-    return summary
+    def outcomes() -> Iterator[Optional[BaseException]]:
+        for values in tqdm(rows, desc="one by one", unit="row", disable=not progress):
+            try:
+                session.execute(statement, values)
+                yield None
+            except Exception as error:  # counted and reported, never dropped
+                yield error
+
+    return _tally(len(rows), outcomes())
 
 
 def write_concurrently(session: Session, statement: PreparedStatement, rows: Sequence[Sequence[Any]],
                        concurrency: int = DEFAULT_CONCURRENCY) -> WriteSummary:
     """All rows through ``execute_concurrent_with_args``, at most ``concurrency`` in flight."""
-    summary = WriteSummary(attempted=len(rows))
+    def outcomes() -> Iterator[Optional[BaseException]]:
+        for success, result in execute_concurrent_with_args(session, statement, rows, concurrency=concurrency,
+                                                            raise_on_first_error=False, results_generator=True):
+            yield None if success else result
+
+    return _tally(len(rows), outcomes())
+
+
+def _tally(attempted: int, outcomes: Iterable[Optional[BaseException]]) -> WriteSummary:
+    """Count each row's outcome (None: written; else its error, with the row's position), timing the writes:
+    ``outcomes`` is a generator that sends each row as it is asked for the next outcome."""
+    summary = WriteSummary(attempted=attempted)
     started = time.perf_counter()
-    outcomes = execute_concurrent_with_args(session, statement, rows, concurrency=concurrency,
-                                            raise_on_first_error=False, results_generator=True)
-    for position, (success, result) in enumerate(outcomes):
-        if success:
+    for position, error in enumerate(outcomes):
+        if error is None:
             summary.written += 1
         else:
-            summary.failures.append((position, _error_text(result)))
+            summary.failures.append((position, _error_text(error)))
     summary.seconds = time.perf_counter() - started
     return summary
 

@@ -32,6 +32,15 @@ public class Baseline {
         return mean != null && atMs - sinceMs >= warmUpMs;
     }
 
+    /** During the warm-up (the first {@code warmUpMinutes} of the device) a reading only teaches the baseline. */
+    public boolean learnsWhileWarmingUp(long atMs, double value, long halfLifeMs, double warmUpMinutes) {
+        if (warmedUp(atMs, (long) (warmUpMinutes * Alerts.MINUTE_MS))) {
+            return false;
+        }
+        update(atMs, value, halfLifeMs);
+        return true;
+    }
+
     /** How many standard deviations {@code value} is from the mean (the deviation taken as at least {@code minStd}). */
     public double z(double value, double minStd) {
         return Math.abs(value - mean) / Math.max(Math.sqrt(variance), minStd);

@@ -34,8 +34,7 @@ public class DriftAlert extends AlertAggregate<DriftAlert.State> {
             return;
         }
         long halfLifeMs = (long) (halfLifeMinutes * Alerts.MINUTE_MS);
-        if (!state.baseline.warmedUp(eventMs, (long) (warmUpMinutes * Alerts.MINUTE_MS))) {
-            state.baseline.update(eventMs, temperature, halfLifeMs);
+        if (state.baseline.learnsWhileWarmingUp(eventMs, temperature, halfLifeMs, warmUpMinutes)) {
             return;
         }
         double residual = (temperature - state.baseline.mean)

@@ -36,8 +36,7 @@ public class SpikeAlert extends AlertAggregate<SpikeAlert.State> {
             return;
         }
         long halfLifeMs = (long) (halfLifeMinutes * Alerts.MINUTE_MS);
-        if (!state.baseline.warmedUp(eventMs, (long) (warmUpMinutes * Alerts.MINUTE_MS))) {
-            state.baseline.update(eventMs, temperature, halfLifeMs);
+        if (state.baseline.learnsWhileWarmingUp(eventMs, temperature, halfLifeMs, warmUpMinutes)) {
             return;
         }
         double z = state.baseline.z(temperature, minStd);

@@ -50,7 +50,7 @@ test: setup
 	$(BIN)/iotlab course build --check
 	rm -rf $(REPORTS)
 	$(BIN)/pytest tests --durations=15 --junitxml=$(REPORTS)/1-tests.xml
-	$(BIN)/pytest --nbval $(SIDE_BY_SIDE) $(NBVAL_OPTIONS) -n $(NOTEBOOK_WORKERS) --dist loadgroup \
+	$(BIN)/pytest --nbval $(SIDE_BY_SIDE) $(NBVAL_OPTIONS) -n $(NOTEBOOK_WORKERS) \
 		--junitxml=$(REPORTS)/2-notebooks.xml
 	$(BIN)/pytest --nbval $(ALONE) $(NBVAL_OPTIONS) --junitxml=$(REPORTS)/3-notebooks-alone.xml
 	$(BIN)/python tests/durations.py $(REPORTS) --slowest 15

@@ -7,7 +7,8 @@ from pyflink.common import Duration, Time, Types, WatermarkStrategy
 from pyflink.datastream.window import TumblingEventTimeWindows
 
 from iotlab.course.exercises import nb05
-from iotlab.jobs.late_firings import FIRING_TYPE, SCENARIO, CountReadings, ReadingTime, scenario_results
+from iotlab.flink import EventTime
+from iotlab.jobs.late_firings import FIRING_TYPE, SCENARIO, CountReadings, scenario_results
 
 
 def windows(readings, strategy):
@@ -18,12 +19,12 @@ def windows(readings, strategy):
 
 def no_allowed_lateness(readings, bound, lateness, late_tag):
     strategy = WatermarkStrategy.for_bounded_out_of_orderness(Duration.of_minutes(bound)).with_timestamp_assigner(
-        ReadingTime())
+        EventTime())
     return windows(readings, strategy).side_output_late_data(late_tag).process(CountReadings(), FIRING_TYPE)
 
 
 def no_watermarks(readings, bound, lateness, late_tag):
-    strategy = WatermarkStrategy.no_watermarks().with_timestamp_assigner(ReadingTime())
+    strategy = WatermarkStrategy.no_watermarks().with_timestamp_assigner(EventTime())
     return (windows(readings, strategy).allowed_lateness(lateness * 60_000).side_output_late_data(late_tag)
             .process(CountReadings(), FIRING_TYPE))
 

@@ -50,11 +50,19 @@ from iotlab.core.windows import (
 )
 
 __all__ = [
-    "alerts_topic", "as_utc", "CassandraUnavailable", "ConnectorMissing", "CourseBuildError", "dead_letter_headers",
-    "dead_letter_topic", "epoch_micros", "epoch_ms", "format_epoch_ms", "format_timestamp", "IotlabError", "JobFailed",
-    "lab_env_dir", "LabError", "late_topic", "load_settings", "MINUTE_MS", "Moment", "OnEventWatermark", "OptionError",
-    "OUT_OF_ORDERNESS_MINUTES", "OutputTopics", "parse_timestamp", "pinned", "project_root", "READING_SCHEMA",
-    "ServiceTimeout", "Settings", "SettingsError", "state_dir", "timestamp_ms", "timestamp_text", "TopicNotFound",
-    "utc_day", "utc_days", "validate_reading", "window_end_ms", "window_has_fired", "WINDOW_MINUTES", "WINDOW_MS",
-    "window_start_ms", "windows_topic",
+    # contract
+    "READING_SCHEMA", "validate_reading",
+    # errors
+    "CassandraUnavailable", "ConnectorMissing", "CourseBuildError", "IotlabError", "JobFailed", "LabError",
+    "OptionError", "ServiceTimeout", "SettingsError", "TopicNotFound",
+    # paths, settings and versions
+    "lab_env_dir", "project_root", "state_dir", "Settings", "load_settings", "pinned",
+    # timestamps
+    "MINUTE_MS", "Moment", "as_utc", "epoch_micros", "epoch_ms", "format_epoch_ms", "format_timestamp",
+    "parse_timestamp", "timestamp_ms", "timestamp_text", "utc_day", "utc_days",
+    # topics
+    "OutputTopics", "alerts_topic", "dead_letter_headers", "dead_letter_topic", "late_topic", "windows_topic",
+    # windows
+    "OUT_OF_ORDERNESS_MINUTES", "WINDOW_MINUTES", "WINDOW_MS", "OnEventWatermark", "window_end_ms",
+    "window_has_fired", "window_start_ms",
 ]

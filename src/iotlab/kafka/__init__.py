@@ -15,8 +15,14 @@ from iotlab.kafka.sending import (
 )
 
 __all__ = [
-    "CONSUMER_DEFAULTS", "DeliveryReport", "PRODUCER_DEFAULTS", "Pacer", "RoutingSummary", "SendSummary",
-    "StoredMessage", "admin_client", "consumer", "group_lag", "partitions_of_keys", "produce_accounted", "producer",
-    "producer_limits_for", "poll_until", "read_topic", "recreate_topic", "route_topic", "send_records",
-    "topic_max_message_bytes", "topic_size",
+    # admin
+    "group_lag", "producer_limits_for", "recreate_topic", "topic_max_message_bytes", "topic_size",
+    # clients
+    "CONSUMER_DEFAULTS", "PRODUCER_DEFAULTS", "admin_client", "consumer", "producer",
+    # dead letters
+    "RoutingSummary", "route_topic",
+    # reading
+    "StoredMessage", "poll_until", "read_topic",
+    # sending
+    "DeliveryReport", "Pacer", "SendSummary", "partitions_of_keys", "produce_accounted", "send_records",
 ]

@@ -24,7 +24,10 @@ from iotlab.sim.writers import (
 )
 
 __all__ = [
-    "ANOMALY_TYPES", "LABELS_SUFFIX", "MALFORMED_TYPES", "Record", "SensorSimulator", "SimulationConfig",
-    "generate_readings", "key_of", "labels_path_of", "read_lines", "replay_file", "replay_lines", "simulate_to_file",
-    "simulate_to_topic", "stream_path_of", "to_json_bytes", "write_labels",
+    # sensors
+    "ANOMALY_TYPES", "MALFORMED_TYPES", "Record", "SensorSimulator", "SimulationConfig", "generate_readings",
+    "to_json_bytes",
+    # writers
+    "LABELS_SUFFIX", "key_of", "labels_path_of", "read_lines", "replay_file", "replay_lines", "simulate_to_file",
+    "simulate_to_topic", "stream_path_of", "write_labels",
 ]

@@ -16,7 +16,7 @@ from pyflink.common import Duration, Row, Types, WatermarkStrategy
 from pyflink.table import DataTypes
 
 import iotlab.jobs.anomalies.sql  # noqa: F401 (anomalies.sql)
-from iotlab.core import MINUTE_MS, timestamp_ms, validate_reading
+from iotlab.core import END_OF_INPUT, MINUTE_MS, OFFLINE_GAP_MINUTES, timestamp_ms, validate_reading
 from iotlab.core.paths import project_root
 from iotlab.flink import RAW_RECORD_TYPE, RAW_SOURCE_TABLE, stream_environment, table_environment
 from iotlab.jobs import anomalies, device_averages, pipeline, silence_alerts, window_aggregate
@@ -171,9 +171,13 @@ def test_silence_alerts_graph_equals_reference(lines):
     alerts = pd.DataFrame([row[1:] for row in results if row[0] == "alert"],
                           columns=["device_id", "silent_since", "alert_at"])
     arrivals = silence_alerts.valid_arrivals(lines)
-    expected = silence_alerts.silences(arrivals, 10 * MINUTE_MS, 2**63 - 1)
+    expected = silence_alerts.silences(arrivals, 10 * MINUTE_MS, END_OF_INPUT)
     assert silence_alerts.alert_tuples(alerts) == expected
-    assert len(expected) > len({device for device, _ in arrivals}), "some silences before the end of the input"
+    hole_starts = timestamp_ms("2025-11-05T13:00:00Z")
+    assert [alert for alert in expected if alert[0] == "device-01" and hole_starts - 10 * MINUTE_MS <= alert[1]
+            < hole_starts], "device-01's half hour of silence"
+    last = {device: max(t for d, t in arrivals if d == device) for device, _ in arrivals}
+    assert not [alert for alert in expected if alert[1] == last[alert[0]]], "the end of the input is no silence"
     assert sum(1 for row in results if row[0] == "dead") == len(lines) - len(arrivals)
     assert not [row for row in results if row[0] == "late"], "30 minutes of out-of-orderness: nothing is late"
 
@@ -219,9 +223,9 @@ def test_pipeline_graph_equals_batch_recomputation(lines, tmp_path):
     last = {}
     for reading in reference.valid_readings(lines):
         last[reading["device_id"]] = max(last.get(reading["device_id"], 0), timestamp_ms(reading["timestamp"]))
-    gap_ms = pipeline.GAP_MINUTES * MINUTE_MS
+    gap_ms = OFFLINE_GAP_MINUTES * MINUTE_MS
     at_the_end = [{"device_id": device, "kind": "offline", "alert_at": at + gap_ms, "start": at, "end": at + gap_ms,
-                   "score": float(pipeline.GAP_MINUTES), "details": {"gap_minutes": pipeline.GAP_MINUTES}}
+                   "score": float(OFFLINE_GAP_MINUTES), "details": {"gap_minutes": OFFLINE_GAP_MINUTES}}
                   for device, at in last.items()]
     assert reference.differences(stored(by_kind["silence"]), stored(offline + at_the_end)) == []
 

@@ -74,6 +74,29 @@ class AlertsWithoutAGap(nb06.SilenceTimer):
             yield Row(device_id=ctx.get_current_key(), silent_since_ms=timestamp - self.gap_ms, alert_at_ms=timestamp)
 
 
+class ReleasesBeforeDeciding(nb06.SilenceTimer):
+    """Releases a reading at the timer's moment before deciding: a gap of exactly gap_ms is missed."""
+
+    def on_timer(self, timestamp, ctx):
+        if self.pending.contains(timestamp):
+            self.pending.remove(timestamp)
+            self.last_seen.update(timestamp)
+        if self.last_seen.value() + self.gap_ms == timestamp and list(self.pending.keys()):
+            yield Row(device_id=ctx.get_current_key(), silent_since_ms=self.last_seen.value(), alert_at_ms=timestamp)
+
+
+class AlertsAtTheEnd(nb06.SilenceTimer):
+    """Takes the end of the input for a silence: every device's last reading alerts."""
+
+    def on_timer(self, timestamp, ctx):
+        last_seen = self.last_seen.value()
+        if last_seen is not None and last_seen + self.gap_ms == timestamp:
+            yield Row(device_id=ctx.get_current_key(), silent_since_ms=last_seen, alert_at_ms=timestamp)
+        if self.pending.contains(timestamp):
+            self.pending.remove(timestamp)
+            self.last_seen.update(timestamp)
+
+
 class TemperatureOnly(nb10.StuckSensor):
     """Stuck when the temperature alone stays the same."""
 
@@ -83,6 +106,8 @@ class TemperatureOnly(nb10.StuckSensor):
 
 
 @pytest.mark.parametrize("check, wrong", [(nb06.check_silence_timer, AlertsWithoutAGap),
+                                          (nb06.check_silence_timer, ReleasesBeforeDeciding),
+                                          (nb06.check_silence_timer, AlertsAtTheEnd),
                                           (nb10.check_stuck_sensor, TemperatureOnly)])
 def test_a_wrong_answer_fails_before_any_flink_job(monkeypatch, check, wrong):
     monkeypatch.setattr(keyed, "run_in_flink", lambda *a, **k: pytest.fail("a Flink job ran for a wrong answer"))

@@ -14,6 +14,7 @@ from iotlab.core.errors import (
     SettingsError,
     TopicNotFound,
 )
+from iotlab.core.offline import END_OF_INPUT, OFFLINE_GAP_MINUTES, OFFLINE_GAP_MS, ends_silence, silence_is_raised
 from iotlab.core.paths import lab_env_dir, project_root, state_dir
 from iotlab.core.settings import Settings, load_settings
 from iotlab.core.timestamps import (
@@ -55,6 +56,8 @@ __all__ = [
     # errors
     "CassandraUnavailable", "ConnectorMissing", "CourseBuildError", "IotlabError", "JobFailed", "LabError",
     "OptionError", "ServiceTimeout", "SettingsError", "TopicNotFound",
+    # offline
+    "END_OF_INPUT", "OFFLINE_GAP_MINUTES", "OFFLINE_GAP_MS", "ends_silence", "silence_is_raised",
     # paths, settings and versions
     "lab_env_dir", "project_root", "state_dir", "Settings", "load_settings", "pinned",
     # timestamps

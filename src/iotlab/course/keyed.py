@@ -33,11 +33,11 @@ from pyflink.datastream.state import (
 from pyflink.datastream.time_domain import TimeDomain
 from pyflink.datastream.timerservice import TimerService
 
+from iotlab.core.offline import END_OF_INPUT
 from iotlab.course.checks import CheckResult, error_reason, failed, open_is_stub, passed, skipped
 from iotlab.flink import PARSED_READING_TYPE, EventTime, stream_environment
 
 MIN_WATERMARK = -(2**63)  # Flink's watermark before any is emitted (Long.MIN_VALUE)
-MAX_WATERMARK = 2**63 - 1  # the watermark at the end of a bounded input: every event-time timer fires
 PLAIN_ATTRIBUTE_MARK = "IOTLAB-PLAIN-ATTRIBUTE"
 
 # ----------------------------------------------------------------------------- plain attributes
@@ -287,7 +287,7 @@ class KeyedHarness:
             self.output += list(self.function.on_timer(timestamp, _Context(self, timestamp)) or ())
 
     def finish(self) -> list:
-        self.advance(MAX_WATERMARK)
+        self.advance(END_OF_INPUT)
         return self.output
 
 

@@ -15,6 +15,7 @@ from pyflink.common import Row, Types
 from pyflink.datastream.functions import KeyedProcessFunction
 from pyflink.datastream.state import MapStateDescriptor, ValueStateDescriptor
 
+from iotlab.core.offline import END_OF_INPUT
 from iotlab.core.settings import load_settings
 from iotlab.course.checks import (  # noqa: F401 (class_or_reference: the notebook calls nb06.class_or_reference)
     CheckResult,
@@ -97,14 +98,19 @@ def check_running_count(function_class: type, parallelism: int = 2) -> CheckResu
 T0 = 1_762_344_000_000
 SILENCE_CASES = [
     ("no readings", ([], 10 * MINUTE, T0)),
-    ("regular readings: only the end of the stream is a silence",
+    ("regular readings, the watermark 60 minutes on: silent since the last one",
      ([("d1", T0 + m * MINUTE) for m in range(30)], 10 * MINUTE, T0 + 60 * MINUTE)),
-    ("the end is not reached yet", ([("d1", T0 + m * MINUTE) for m in range(30)], 10 * MINUTE, T0 + 35 * MINUTE)),
+    ("the watermark has not reached last reading + gap yet",
+     ([("d1", T0 + m * MINUTE) for m in range(30)], 10 * MINUTE, T0 + 35 * MINUTE)),
+    ("the input has ended (END_OF_INPUT): the end of a recording is not a silence",
+     ([("d1", T0 + m * MINUTE) for m in range(30)], 10 * MINUTE, END_OF_INPUT)),
     ("a 30-minute hole", ([("d1", T0 + m * MINUTE) for m in list(range(10)) + list(range(40, 50))],
                           10 * MINUTE, T0 + 49 * MINUTE)),
-    ("a gap of exactly gap_ms is not a silence", ([("d1", T0), ("d1", T0 + 10 * MINUTE), ("d1", T0 + 21 * MINUTE)],
-                                                   10 * MINUTE, T0 + 21 * MINUTE)),
-    ("out-of-order arrival fills the hole", ([("d1", T0), ("d1", T0 + 20 * MINUTE), ("d1", T0 + 10 * MINUTE)],
+    ("a 30-minute hole, then the input ends: the later reading proves the hole",
+     ([("d1", T0 + m * MINUTE) for m in list(range(10)) + list(range(40, 50))], 10 * MINUTE, END_OF_INPUT)),
+    ("a gap of exactly gap_ms is a silence, one shorter is not",
+     ([("d1", T0), ("d1", T0 + 10 * MINUTE), ("d1", T0 + 19 * MINUTE)], 10 * MINUTE, T0 + 21 * MINUTE)),
+    ("out-of-order arrival fills the hole", ([("d1", T0), ("d1", T0 + 20 * MINUTE), ("d1", T0 + 9 * MINUTE)],
                                              10 * MINUTE, T0 + 20 * MINUTE)),
     ("duplicates and two devices", ([("d2", T0), ("d1", T0), ("d1", T0), ("d2", T0 + 15 * MINUTE),
                                      ("d1", T0 + 30 * MINUTE)], 10 * MINUTE, T0 + 40 * MINUTE)),
@@ -116,9 +122,9 @@ SILENCE_CASES = [
 def check_silences(function: Callable[[list, int, int], list]) -> CheckResult:
     return check_cases(
         "silences", lambda *args: [tuple(alert) for alert in function(*args)], silences, SILENCE_CASES,
-        hint="per device, sort the distinct event times; after each one, if the next is more than gap_ms later "
-             "(or there is none), the alert is (device, t, t + gap_ms) — kept only if t + gap_ms <= until_ms; "
-             "sort by (alert_at, device)",
+        hint="per device, sort the distinct event times; after each t whose next time is gap_ms or more later "
+             "(or that has none), the alert is (device, t, t + gap_ms); it is raised if t + gap_ms <= watermark_ms, "
+             "or, when watermark_ms is END_OF_INPUT, only if a next time exists; sort by (alert_at, device)",
         probe_args=([], MINUTE, 0),
     )
 
@@ -127,7 +133,6 @@ def check_silences(function: Callable[[list, int, int], list]) -> CheckResult:
 
 SILENCE_TYPE = Types.ROW_NAMED(["device_id", "silent_since_ms", "alert_at_ms"],
                                [Types.STRING(), Types.LONG(), Types.LONG()])
-END_OF_TIME = 2**63 - 1
 TIMER_OUT_OF_ORDERNESS_MS = 30 * MINUTE
 
 
@@ -150,21 +155,26 @@ class SilenceTimer(KeyedProcessFunction):
         return iter(())
 
     def on_timer(self, timestamp, ctx):
+        last_seen = self.last_seen.value()
+        if last_seen is not None and last_seen + self.gap_ms == timestamp:
+            ended = ctx.timer_service().current_watermark() == END_OF_INPUT
+            if not ended or list(self.pending.keys()):  # not is_empty(): see silence_alerts.SilenceDetector
+                yield Row(device_id=ctx.get_current_key(), silent_since_ms=last_seen, alert_at_ms=timestamp)
         if self.pending.contains(timestamp):
             self.pending.remove(timestamp)
             self.last_seen.update(timestamp)
-        last_seen = self.last_seen.value()
-        if last_seen is not None and last_seen + self.gap_ms == timestamp:
-            yield Row(device_id=ctx.get_current_key(), silent_since_ms=last_seen, alert_at_ms=timestamp)
 
 
 def _timer_cases() -> list[Row]:
     """Readings of four devices, one every minute or so, in the order a partition would deliver them.
 
-    device-a is silent for 25 minutes; device-b reports every 10 minutes, exactly the gap, so it is never
-    silent; device-c has a 30-minute hole, and the reading that ends it arrives 10 minutes early (before the
-    silence is due); device-d's readings all arrive 15 minutes late, with a hole of its own. No reading is
-    more than 15 minutes behind the newest one read before it: none is late for a 30-minute bound.
+    device-a is silent for 25 minutes; device-b reports every 10 minutes, exactly the gap, so it is silent
+    after each reading; device-e every 9 minutes, so never; device-c has a 30-minute hole, and the reading that
+    ends it arrives 10 minutes early (before the silence is due); device-d's readings all arrive 15 minutes late,
+    with a hole of its own. No reading is more than 15 minutes behind the newest one read before it: none is
+    late for a 30-minute bound. Every device reports until the last 15 minutes, so no real watermark (at most
+    the newest time - 30 minutes) reaches a last reading + gap: only the end of the input does, and that is no
+    silence, whenever Flink happens to emit its watermarks.
     """
     sent: list[tuple[int, str, int]] = []  # (arrival minute, device, event minute)
     for minute in range(90):
@@ -172,6 +182,8 @@ def _timer_cases() -> list[Row]:
             sent.append((minute, "device-a", minute))
         if minute % 10 == 0:
             sent.append((minute, "device-b", minute))
+        if minute % 9 == 0:
+            sent.append((minute, "device-e", minute))
         if minute < 30 or minute >= 60:
             sent.append((minute - 10 if minute == 60 else minute, "device-c", minute))
         if minute % 3 == 0 and not 30 <= minute < 50:
@@ -186,7 +198,7 @@ def check_silence_timer(function_class: type, parallelism: int = 2) -> CheckResu
     in a real Flink job with watermarks, against ``silences`` on the same readings."""
     gap_ms = 10 * MINUTE
     readings = _timer_cases()
-    expected = silences([(r.device_id, r.event_ms) for r in readings], gap_ms, END_OF_TIME)
+    expected = silences([(r.device_id, r.event_ms) for r in readings], gap_ms, END_OF_INPUT)
 
     def verify(rows: list) -> Optional[str]:
         actual = sorted(((row.device_id, row.silent_since_ms, row.alert_at_ms) for row in rows),
@@ -197,8 +209,10 @@ def check_silence_timer(function_class: type, parallelism: int = 2) -> CheckResu
         extra = [alert for alert in actual if alert not in expected]
         return (f"{len(actual)} alerts, expected {len(expected)}; missing {_minutes(missing)}, not expected "
                 f"{_minutes(extra)} (device, silent since, alert at, in minutes). Hint: release readings in "
-                "event-time order with a timer at each reading's time, and alert when the timer at t + gap finds "
-                "last_seen still at t")
+                "event-time order with a timer at each reading's time; when the timer at t + gap finds last_seen still "
+                "at t, alert (before releasing a reading at that moment: a gap of exactly gap_ms is a silence), "
+                "except at the end of the input (watermark END_OF_INPUT) with nothing left in pending (ask "
+                "list(self.pending.keys()): PyFlink's MapState.is_empty() can answer False after the last remove)")
 
     return check_keyed("SilenceTimer", function_class, readings, SILENCE_TYPE, verify,
                        "open() gets a MapState and a ValueState from runtime_context; process_element counts the "

@@ -12,8 +12,9 @@ contract's alert shape: device_id, kind, alert_at, start, end, score, details wi
 - ``DriftDetector`` (drift): a two-sided CUSUM of the residuals against the running baseline, in standard
   deviations, each clipped (one spike cannot make a drift); raised when it exceeds ``limit``, then quiet until
   the sums fall back to zero.
-- ``OfflineDetector`` (offline): no reading for ``gap_minutes``; raised when the next reading shows the gap, or
-  in a live stream when a timer at last reading + gap fires. The end of a recording is not a silence.
+- ``OfflineDetector`` (offline): the course's rule (``iotlab.core.offline``): no reading for ``gap_minutes`` or
+  more; raised when the next reading shows the gap, or in a live stream when a timer at last reading + gap fires.
+  The end of a recording is not a silence.
 - ``OutOfRangeDetector`` (out_of_range): records of one device the contract refused as impossible values
   (dead-lettered), grouped in spans ``join_minutes`` apart.
 
@@ -28,6 +29,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Optional
 
+from iotlab.core.offline import OFFLINE_GAP_MINUTES, ends_silence
 from iotlab.core.timestamps import MINUTE_MS, timestamp_text
 
 
@@ -172,7 +174,7 @@ class DriftDetector:
 
 @dataclass
 class OfflineDetector:
-    gap_minutes: float = 10.0
+    gap_minutes: float = OFFLINE_GAP_MINUTES
     last_ms: Optional[int] = field(default=None, init=False)
     raised_after_ms: Optional[int] = field(default=None, init=False)  # the last reading whose silence was raised
 
@@ -186,7 +188,7 @@ class OfflineDetector:
     def observe(self, device_id: str, at_ms: int) -> list[dict]:
         """A reading: if it ends a silence of ``gap_minutes`` or more that no timer raised yet, raise it now."""
         previous, self.last_ms = self.last_ms, at_ms
-        if previous is None or at_ms - previous < self.gap_ms or self.raised_after_ms == previous:
+        if previous is None or not ends_silence(previous, at_ms, self.gap_ms) or self.raised_after_ms == previous:
             return []
         return [self.silence(device_id, previous)]
 

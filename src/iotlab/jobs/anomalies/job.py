@@ -33,13 +33,13 @@ from pyflink.datastream.functions import KeyedProcessFunction, ProcessFunction
 from pyflink.datastream.state import MapStateDescriptor, ValueStateDescriptor
 
 from iotlab.core.contract import validate_reading
+from iotlab.core.offline import END_OF_INPUT
 from iotlab.core.timestamps import timestamp_ms
 from iotlab.flink.records import EventTime
 from iotlab.jobs.anomalies.detectors import DeviceDetectors
 from iotlab.jobs.anomalies.reference import impossible_event
 
 DETECTOR_OUT_OF_ORDERNESS_MINUTES = 35  # above the course datasets' disorder (29 minutes on the anomaly day)
-END_OF_INPUT = 2**63 - 1  # the watermark Flink sends when a bounded input ends
 
 EVENT_TYPE = Types.ROW_NAMED(["device_id", "event_ms", "temperature", "humidity", "reason"],
                              [Types.STRING(), Types.LONG(), Types.DOUBLE(), Types.DOUBLE(), Types.STRING()])

@@ -25,8 +25,8 @@ from pyflink.datastream import DataStream
 from pyflink.datastream.functions import KeyedProcessFunction
 from pyflink.datastream.state import MapStateDescriptor
 
+from iotlab.core.offline import END_OF_INPUT
 from iotlab.core.timestamps import timestamp_ms, timestamp_text
-from iotlab.jobs.anomalies.job import END_OF_INPUT
 from iotlab.jobs.anomalies.sql import SILENCE
 
 # A store row, as the Cassandra writer takes it: kind (window, latest, alert), device_id, the row as JSON.

@@ -26,9 +26,9 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Optional
 
+from iotlab.core.offline import OFFLINE_GAP_MINUTES
 from iotlab.jobs.anomalies.detectors import DriftDetector, OutOfRangeDetector, SpikeDetector, StuckDetector
 
-GAP_MINUTES = 10  # a device is offline when it has sent nothing for this long (notebook 06's rule)
 SILENCE = "silence"  # the kind of an offline candidate, until a watermark decides it (``silences``)
 ISO_MS = "'yyyy-MM-dd''T''HH:mm:ss.SSS''Z'''"  # SQL literal: the contract's timestamp with milliseconds
 OVER_DEVICE = ("PARTITION BY device_id ORDER BY event_time ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW")
@@ -91,7 +91,7 @@ SELECT device_id, alert FROM impossible_alerts WHERE alert IS NOT NULL""",
     ]
 
 
-def silence_statement(readings_view: str, gap_minutes: int = GAP_MINUTES) -> str:
+def silence_statement(readings_view: str, gap_minutes: int = OFFLINE_GAP_MINUTES) -> str:
     """The view ``silence_candidates`` (device_id, alert): one offline alert per session of ``readings_view``
     (device_id, event_time) per device, raised at its last reading + gap. Two readings exactly ``gap`` apart are
     two sessions, as in the Python detector (a gap of ``gap`` minutes or more is a silence)."""
@@ -110,7 +110,7 @@ IMPOSSIBLE_EVENT = ("reason LIKE 'impossible_value%' AND reason NOT LIKE '%times
                     "AND event_ms IS NOT NULL")  # a refused record the out-of-range detector takes
 
 
-def detection_statements(gap_minutes: int = GAP_MINUTES) -> list[str]:
+def detection_statements(gap_minutes: int = OFFLINE_GAP_MINUTES) -> list[str]:
     """The detectors alone (``iotlab detect``), over ``parsed``: the view ``detection_outputs`` (kind,
     device_id, row) with kind ``alert`` (row: its JSON), ``silence`` (an offline candidate, for
     ``silences.confirm_silences``), ``skipped`` (a bad record that is not an impossible value; row: the reason)

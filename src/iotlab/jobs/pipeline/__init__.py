@@ -9,7 +9,7 @@ alerts) → Cassandra, plus alerts, dead letters and late readings to Kafka.
 
 from iotlab.jobs.pipeline import reference
 from iotlab.jobs.pipeline.cassandra_writer import CassandraWriter, as_awaitable
-from iotlab.jobs.pipeline.graph import GAP_MINUTES, LATEST_MINUTES, graph_statements
+from iotlab.jobs.pipeline.graph import LATEST_MINUTES, graph_statements
 from iotlab.jobs.pipeline.runner import (
     PipelineSummary,
     build,
@@ -21,5 +21,5 @@ from iotlab.jobs.pipeline.runner import (
     summarize,
 )
 
-__all__ = ["CassandraWriter", "GAP_MINUTES", "LATEST_MINUTES", "PipelineSummary", "as_awaitable", "build",
+__all__ = ["CassandraWriter", "LATEST_MINUTES", "PipelineSummary", "as_awaitable", "build",
            "consumer_group", "graph_statements", "job_name", "prepare", "reference", "run", "submit", "summarize"]

@@ -35,8 +35,9 @@ from Kafka (``runner``).
 
 from __future__ import annotations
 
+from iotlab.core.offline import OFFLINE_GAP_MINUTES
 from iotlab.core.windows import OUT_OF_ORDERNESS_MINUTES, WINDOW_MINUTES
-from iotlab.jobs.anomalies.sql import GAP_MINUTES, ISO_MS, SILENCE, detector_statements, silence_statement
+from iotlab.jobs.anomalies.sql import ISO_MS, SILENCE, detector_statements, silence_statement
 from iotlab.jobs.window_aggregate.sql import WINDOW_AGGREGATES, source_columns
 from iotlab.jobs.window_aggregate.sql import graph_statements as window_graph_statements
 
@@ -46,11 +47,11 @@ STORE_KINDS = ("window", "latest", "alert")  # the kinds of ``store_rows`` that 
 DEAD_LETTER, LATE = "dead_letter", "late"  # the other kinds of ``pipeline_outputs``, which go to Kafka only
 NO_TEXT, NO_BYTES, NO_HEADERS = "CAST(NULL AS STRING)", "CAST(NULL AS BYTES)", "CAST(NULL AS MAP<STRING, BYTES>)"
 
-__all__ = ["DEAD_LETTER", "GAP_MINUTES", "LATE", "LATEST_MINUTES", "OUT_OF_ORDERNESS_MINUTES", "SILENCE", "STORE_KINDS",
+__all__ = ["DEAD_LETTER", "LATE", "LATEST_MINUTES", "OUT_OF_ORDERNESS_MINUTES", "SILENCE", "STORE_KINDS",
            "graph_statements", "source_columns"]
 
 
-def graph_statements(topic: str, gap_minutes: int = GAP_MINUTES) -> list[str]:
+def graph_statements(topic: str, gap_minutes: int = OFFLINE_GAP_MINUTES) -> list[str]:
     """The pipeline's views over ``raw_readings`` (record_key, raw, partition, offset, event_time).
 
     Results: ``store_rows`` (kind, device_id, row; kind ``silence`` for offline candidates); ``dead_letter_rows``

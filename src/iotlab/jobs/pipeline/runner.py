@@ -26,6 +26,7 @@ from pyflink.datastream import AsyncFunction, StreamExecutionEnvironment
 
 from iotlab.cassandra import ALERTS_BY_DEVICE_TABLE, LATEST_READING_TABLE, WINDOWS_TABLE, closing_session
 from iotlab.cassandra.schema import create_schema, empty_tables
+from iotlab.core.offline import OFFLINE_GAP_MINUTES
 from iotlab.core.settings import Settings, load_settings
 from iotlab.core.topics import OutputTopics
 from iotlab.core.windows import OUT_OF_ORDERNESS_MINUTES
@@ -34,7 +35,7 @@ from iotlab.flink.functions import function_statements
 from iotlab.flink.tables import kafka_options, set_aside_sink_statement
 from iotlab.jobs.anomalies.silences import confirm_silences
 from iotlab.jobs.pipeline.cassandra_writer import write_to_cassandra
-from iotlab.jobs.pipeline.graph import DEAD_LETTER, GAP_MINUTES, LATE, SILENCE, STORE_KINDS, graph_statements
+from iotlab.jobs.pipeline.graph import DEAD_LETTER, LATE, SILENCE, STORE_KINDS, graph_statements
 from iotlab.jobs.window_aggregate.sql import FAST_AGGREGATION, ON_PERIODIC, source_statement
 from iotlab.kafka import recreate_topic, topic_size
 
@@ -78,7 +79,7 @@ def alert_sink_statement(topic: str, settings: Settings) -> str:
 
 
 def build(env: StreamExecutionEnvironment, topic: str, keyspace: str, bounded: bool,
-          out_of_orderness_minutes: int = OUT_OF_ORDERNESS_MINUTES, gap_minutes: int = GAP_MINUTES,
+          out_of_orderness_minutes: int = OUT_OF_ORDERNESS_MINUTES, gap_minutes: int = OFFLINE_GAP_MINUTES,
           settings: Optional[Settings] = None, writer: Optional[AsyncFunction] = None) -> None:
     """Add the whole pipeline to ``env``; run it with ``env.execute`` (or ``execute_async``).
 
@@ -181,7 +182,7 @@ def summarize(topic: str, keyspace: str, seconds: float, settings: Optional[Sett
 
 
 def run(topic: str, keyspace: str, out_of_orderness_minutes: int = OUT_OF_ORDERNESS_MINUTES,
-        gap_minutes: int = GAP_MINUTES, settings: Optional[Settings] = None,
+        gap_minutes: int = OFFLINE_GAP_MINUTES, settings: Optional[Settings] = None,
         writer: Optional[AsyncFunction] = None, parallelism: int = 1) -> PipelineSummary:
     """Run the pipeline bounded (``topic`` from its first offset to its current end), in this process, into
     fresh output topics and empty tables; return the summary.
@@ -214,7 +215,7 @@ SERVICE_RESTARTS = {
 
 
 def submit(topic: str, keyspace: str, savepoint_path: Optional[str] = None,
-           out_of_orderness_minutes: int = OUT_OF_ORDERNESS_MINUTES, gap_minutes: int = GAP_MINUTES,
+           out_of_orderness_minutes: int = OUT_OF_ORDERNESS_MINUTES, gap_minutes: int = OFFLINE_GAP_MINUTES,
            checkpoint_interval_ms: int = 2_000, fresh: bool = True, settings: Optional[Settings] = None,
            writer: Optional[AsyncFunction] = None) -> str:
     """Start the pipeline unbounded on the lab's session cluster; return its job id.

@@ -6,7 +6,6 @@ the session cluster), ``reference`` computes the same alerts in plain Python.
 
 from iotlab.jobs.silence_alerts.graph import (
     ALERT_TYPE,
-    GAP_MINUTES,
     SILENCE_OUT_OF_ORDERNESS_MINUTES,
     SilenceDetector,
     SilenceOutputs,
@@ -16,7 +15,7 @@ from iotlab.jobs.silence_alerts.reference import alert_tuples, silences, valid_a
 from iotlab.jobs.silence_alerts.runner import build, output_topics, prepare_topics, read_alerts, run, submit
 
 __all__ = [
-    "ALERT_TYPE", "GAP_MINUTES", "SILENCE_OUT_OF_ORDERNESS_MINUTES", "SilenceDetector", "SilenceOutputs",
+    "ALERT_TYPE", "SILENCE_OUT_OF_ORDERNESS_MINUTES", "SilenceDetector", "SilenceOutputs",
     "alert_tuples", "build", "build_graph", "output_topics", "prepare_topics", "read_alerts", "run", "silences",
     "submit", "valid_arrivals",
 ]

@@ -10,8 +10,9 @@ offset, bounded in a notebook cell or unbounded on the session cluster, see ``ru
      arrivals are handled as if they had come in order;
    - ``last_seen`` (ValueState): the device's newest reading released so far. A reading at t also sets a
      timer at t + gap. When that timer fires and ``last_seen`` is still t, nothing came in between: the
-     device has been silent for ``gap`` → one alert. (Timers of superseded readings find a newer
-     ``last_seen`` and do nothing.)
+     device has been silent for ``gap`` → one alert (the course's offline rule, ``iotlab.core.offline``: a
+     reading exactly at t + gap is released after the check, so a gap of exactly ``gap`` is a silence).
+     Timers of superseded readings find a newer ``last_seen`` and do nothing.
    A reading whose time the watermark has already passed cannot be released in order: it is late and goes
    to ``T.late``, counted, never silently dropped.
 → alerts as JSON lines to ``T.alerts`` (key = device):
@@ -22,8 +23,10 @@ out-of-orderness larger than any reading's delay no reading is late, so every re
 event-time order whatever moment the watermark happens to be emitted. The alerts are a pure function of
 the data: ``reference.silences`` computes the same list in plain Python.
 
-At the end of a bounded input Flink sends a final watermark at the end of time: every device's last
-silence timer fires, so each device gets a last alert "silent since its final reading".
+At the end of a bounded input Flink sends a final watermark at the end of time (``END_OF_INPUT``) and every
+timer fires. That is the recording ending, not the devices going quiet: a silence timer fired by it alerts only
+when a later reading of the device is still pending, which proves the gap. So a device that reported until the
+end gets no last alert.
 """
 
 from __future__ import annotations
@@ -35,10 +38,10 @@ from pyflink.datastream import DataStream, OutputTag
 from pyflink.datastream.functions import KeyedProcessFunction
 from pyflink.datastream.state import MapStateDescriptor, ValueStateDescriptor
 
+from iotlab.core.offline import END_OF_INPUT, OFFLINE_GAP_MINUTES
 from iotlab.core.timestamps import MINUTE_MS, format_epoch_ms
 from iotlab.flink.records import DEAD_LETTER, READING_TYPE, SET_ASIDE_TYPE, EventTime, Validate
 
-GAP_MINUTES = 10
 SILENCE_OUT_OF_ORDERNESS_MINUTES = 30
 
 ALERT_TYPE = Types.ROW_NAMED(["device_key", "device_id", "silent_since", "alert_at"],
@@ -75,14 +78,18 @@ class SilenceDetector(KeyedProcessFunction):
     def on_timer(self, timestamp, ctx):
         # Timers fire in timestamp order, once the watermark has passed them: every reading up to
         # ``timestamp`` has arrived, and all earlier ones are already released.
+        last_seen = self.last_seen.value()
+        if last_seen is not None and last_seen + self.gap_ms == timestamp:  # the newest reading is gap old
+            ended = ctx.timer_service().current_watermark() == END_OF_INPUT
+            # At the end, only a later reading still pending proves the gap. (keys(), not is_empty(): PyFlink
+            # 2.2's MapState.is_empty() can still answer False after the last key was removed in another call.)
+            if not ended or list(self.pending.keys()):
+                device = ctx.get_current_key()
+                yield Row(device_key=device, device_id=device, silent_since=format_epoch_ms(last_seen),
+                          alert_at=format_epoch_ms(timestamp))
         if self.pending.contains(timestamp):  # readings at this moment: the device was heard from
             self.pending.remove(timestamp)
             self.last_seen.update(timestamp)
-        last_seen = self.last_seen.value()
-        if last_seen is not None and last_seen + self.gap_ms == timestamp:  # the newest reading is gap old
-            device = ctx.get_current_key()
-            yield Row(device_key=device, device_id=device, silent_since=format_epoch_ms(last_seen),
-                      alert_at=format_epoch_ms(timestamp))
 
 
 @dataclass
@@ -94,7 +101,7 @@ class SilenceOutputs:
     late: DataStream  # SET_ASIDE_TYPE
 
 
-def build_graph(raw: DataStream, topic: str, gap_minutes: int = GAP_MINUTES,
+def build_graph(raw: DataStream, topic: str, gap_minutes: int = OFFLINE_GAP_MINUTES,
                 out_of_orderness_minutes: int = SILENCE_OUT_OF_ORDERNESS_MINUTES) -> SilenceOutputs:
     """Validate, assign event time and watermarks, and detect silences per device.
 

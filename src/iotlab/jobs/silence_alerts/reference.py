@@ -7,15 +7,17 @@ from collections import defaultdict
 import pandas as pd
 
 from iotlab.core.contract import validate_reading
+from iotlab.core.offline import silence_is_raised
 from iotlab.core.timestamps import timestamp_ms
 
 
-def silences(arrivals: list[tuple[str, int]], gap_ms: int, until_ms: int) -> list[tuple[str, int, int]]:
-    """Every (device_id, silent_since_ms, alert_at_ms) with alert_at <= until_ms.
+def silences(arrivals: list[tuple[str, int]], gap_ms: int, watermark_ms: int) -> list[tuple[str, int, int]]:
+    """Every (device_id, silent_since_ms, alert_at_ms) raised by the time the watermark is ``watermark_ms``
+    (``END_OF_INPUT`` once a bounded input has ended), by the course's offline rule (``iotlab.core.offline``).
 
-    ``arrivals`` are (device_id, event_ms) in any order. A device is silent when, after a reading at t,
-    its next reading in event time comes more than ``gap_ms`` later (or never): the alert is due at
-    t + gap. Sorted by alert time, then device.
+    ``arrivals`` are (device_id, event_ms) in any order. After a reading at t whose next reading in event time
+    comes ``gap_ms`` or more later, or never, the device is silent since t and the alert is due at t + gap.
+    Sorted by alert time, then device.
     """
     times: dict[str, set[int]] = defaultdict(set)
     for device, event_ms in arrivals:
@@ -24,8 +26,7 @@ def silences(arrivals: list[tuple[str, int]], gap_ms: int, until_ms: int) -> lis
     for device, moments in times.items():
         ordered = sorted(moments)
         for current, following in zip(ordered, ordered[1:] + [None]):
-            silent = following is None or following - current > gap_ms
-            if silent and current + gap_ms <= until_ms:
+            if silence_is_raised(current, following, watermark_ms, gap_ms):
                 alerts.append((device, current, current + gap_ms))
     return sorted(alerts, key=lambda alert: (alert[2], alert[0]))
 

@@ -13,11 +13,12 @@ from typing import Optional
 import pandas as pd
 from pyflink.datastream import StreamExecutionEnvironment
 
+from iotlab.core.offline import OFFLINE_GAP_MINUTES
 from iotlab.core.settings import Settings, load_settings
 from iotlab.core.topics import OutputTopics
 from iotlab.flink.environments import stream_environment, stream_table_environment
 from iotlab.flink.tables import RAW_SOURCE_TABLE, json_sink_statement, raw_source_statement, set_aside_sink_statement
-from iotlab.jobs.silence_alerts import GAP_MINUTES, SILENCE_OUT_OF_ORDERNESS_MINUTES, build_graph
+from iotlab.jobs.silence_alerts import SILENCE_OUT_OF_ORDERNESS_MINUTES, build_graph
 from iotlab.kafka import read_topic, recreate_topic
 
 
@@ -28,7 +29,7 @@ def output_topics(topic: str) -> list[str]:
 
 
 def build(
-    env: StreamExecutionEnvironment, topic: str, bounded: bool, gap_minutes: int = GAP_MINUTES,
+    env: StreamExecutionEnvironment, topic: str, bounded: bool, gap_minutes: int = OFFLINE_GAP_MINUTES,
     out_of_orderness_minutes: int = SILENCE_OUT_OF_ORDERNESS_MINUTES, settings: Optional[Settings] = None,
 ) -> None:
     """Add the job (source, validation, detector, three sinks) to ``env``; run it with ``env.execute``."""
@@ -57,7 +58,8 @@ def prepare_topics(topic: str, settings: Optional[Settings] = None) -> None:
         recreate_topic(name, partitions=1, settings=settings)
 
 
-def run(topic: str, gap_minutes: int = GAP_MINUTES, out_of_orderness_minutes: int = SILENCE_OUT_OF_ORDERNESS_MINUTES,
+def run(topic: str, gap_minutes: int = OFFLINE_GAP_MINUTES,
+        out_of_orderness_minutes: int = SILENCE_OUT_OF_ORDERNESS_MINUTES,
         settings: Optional[Settings] = None) -> pd.DataFrame:
     """Run the job bounded, in this process, on fresh output topics; return the alerts."""
     prepare_topics(topic, settings)
@@ -69,7 +71,7 @@ def run(topic: str, gap_minutes: int = GAP_MINUTES, out_of_orderness_minutes: in
     return read_alerts(topic, settings)
 
 
-def submit(topic: str, savepoint_path: Optional[str] = None, gap_minutes: int = GAP_MINUTES,
+def submit(topic: str, savepoint_path: Optional[str] = None, gap_minutes: int = OFFLINE_GAP_MINUTES,
            out_of_orderness_minutes: int = SILENCE_OUT_OF_ORDERNESS_MINUTES, checkpoint_interval_ms: int = 2_000,
            settings: Optional[Settings] = None) -> str:
     """Start the job unbounded on the lab's session cluster (from a savepoint if given); return its job id."""

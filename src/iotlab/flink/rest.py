@@ -8,6 +8,7 @@ says clearly what did not happen.
 from __future__ import annotations
 
 import time
+from collections import Counter
 from typing import Callable, Optional
 
 import requests
@@ -73,6 +74,32 @@ def checkpoints(job_id: str, url: Optional[str] = None) -> dict:
     response = requests.get(f"{url or rest_url()}/jobs/{job_id}/checkpoints", timeout=10)
     response.raise_for_status()
     return response.json()
+
+
+NOT_RUNNING_YET = "a task was not running (the job was still starting, or already finishing): not triggered"
+
+
+def failed_checkpoint_reasons(job_id: str, url: Optional[str] = None) -> Counter:
+    """Why the job's failed checkpoints (``counts.failed`` of ``checkpoints``) failed, counted by reason.
+
+    Two places hold the reasons. A checkpoint that started and then failed is in the checkpoint history with
+    its ``failure_message`` (the history keeps only the newest ``web.checkpoints.history`` entries, 10 by
+    default). A checkpoint that could not even be *triggered* never enters the history: typically the
+    coordinator's timer fires while the job's tasks are still being deployed (PyFlink's Python workers take
+    seconds to start) or after some have finished. The JobManager logs those (``GET /jobmanager/log``), and
+    this helper reads them there."""
+    base = url or rest_url()
+    reasons: Counter = Counter()
+    for entry in checkpoints(job_id, base).get("history", []):
+        if entry.get("status") == "FAILED":
+            reasons[(entry.get("failure_message") or "unknown").splitlines()[0][:200]] += 1
+    response = requests.get(f"{base}/jobmanager/log", timeout=10)
+    response.raise_for_status()
+    for line in response.text.splitlines():
+        if f"Failed to trigger checkpoint for job {job_id} since" in line:
+            not_running = "is not being executed at the moment" in line
+            reasons[NOT_RUNNING_YET if not_running else line.split(" since ", 1)[1][:200]] += 1
+    return reasons
 
 
 def exception_history(job_id: str, url: Optional[str] = None) -> list[dict]:

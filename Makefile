@@ -9,16 +9,15 @@ NBVAL_CELL_TIMEOUT ?= 900
 # The exact known-good package set is verified on Python 3.11; other versions get pyproject's ranges.
 CONSTRAINTS := $(shell $(PYTHON) -c 'import sys; print("-c constraints-py311.txt" if sys.version_info[:2] == (3, 11) else "")' 2>/dev/null)
 NBVAL_OPTIONS := --nbval-cell-timeout=$(NBVAL_CELL_TIMEOUT) --nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider --durations=15
-# Each pytest pass of `make test` writes a JUnit XML report here (per-test and per-cell durations);
-# tests/durations.py sums them: per pass, per notebook, and the slowest items.
+# `make test` runs three pytest passes, each writing a JUnit XML report to REPORTS (per-test and per-cell
+# durations; tests/durations.py sums them per pass and per notebook, and lists the slowest items):
+#   1. tests/ (unit and integration), WORKERS test modules side by side (pytest-xdist; conftest.py says how);
+#   2. the notebooks: solutions/ with outputs compared, notebooks/ (the learner copies) only run, as with
+#      --nbval-lax; WORKERS notebooks side by side, a notebook and its learner copy one after the other;
+#   3. what must have nothing beside it, one at a time: the tests and notebook cells marked `alone` (they kill or
+#      restart a lab service, or drop keyspaces they do not own; conftest.py's ALONE_NOTEBOOKS).
 REPORTS ?= test-reports
-# The notebooks run with `--nbval` over solutions/ (outputs compared) and notebooks/ (the learner copies: every
-# cell must run, as with --nbval-lax; conftest.py). NOTEBOOK_WORKERS notebooks run side by side (pytest-xdist),
-# a notebook and its learner copy one after the other; those that kill or restart a service run alone, after.
-NOTEBOOK_WORKERS ?= 2
-ALONE_NOTEBOOKS := 09_end_to_end_pipeline
-ALONE := $(foreach name,$(ALONE_NOTEBOOKS),solutions/$(name).ipynb notebooks/$(name).ipynb)
-SIDE_BY_SIDE := $(filter-out $(ALONE),$(wildcard solutions/*.ipynb notebooks/*.ipynb))
+WORKERS ?= 2
 
 .PHONY: setup lab up jupyter test test-unit down status reset notebooks bench lint
 
@@ -49,10 +48,10 @@ test: setup
 	$(BIN)/iotlab lab up --no-progress
 	$(BIN)/iotlab course build --check
 	rm -rf $(REPORTS)
-	$(BIN)/pytest tests --durations=15 --junitxml=$(REPORTS)/1-tests.xml
-	$(BIN)/pytest --nbval $(SIDE_BY_SIDE) $(NBVAL_OPTIONS) -n $(NOTEBOOK_WORKERS) \
+	$(BIN)/pytest tests -m "not alone" -n $(WORKERS) --durations=15 --junitxml=$(REPORTS)/1-tests.xml
+	$(BIN)/pytest --nbval solutions notebooks -m "not alone" -n $(WORKERS) $(NBVAL_OPTIONS) \
 		--junitxml=$(REPORTS)/2-notebooks.xml
-	$(BIN)/pytest --nbval $(ALONE) $(NBVAL_OPTIONS) --junitxml=$(REPORTS)/3-notebooks-alone.xml
+	$(BIN)/pytest --nbval tests solutions notebooks -m alone $(NBVAL_OPTIONS) --junitxml=$(REPORTS)/3-alone.xml
 	$(BIN)/python tests/durations.py $(REPORTS) --slowest 15
 
 test-unit: setup

@@ -5,9 +5,14 @@ The notebook passes of `make test` run as one pytest run with ``--nbval`` over b
 - ``solutions/`` has its outputs compared; ``notebooks/`` (the learner copies, stored without outputs) only has
   to run, as ``--nbval-lax`` would: each collected learner notebook is switched to lax here.
 - With pytest-xdist (``-n 2``) a notebook and its learner copy form one unit of work, run one after the other by
-  the same worker (``NotebookPairScheduling``): they use the same topics, keyspaces and job names. Different
-  notebooks use names of their own, so two pairs can run side by side. A notebook that kills or restarts a
-  service runs alone, in a run of its own (the Makefile's ALONE_NOTEBOOKS).
+  the same worker (``SideBySideScheduling``): they use the same topics, keyspaces and job names. Different
+  notebooks use names of their own, so two pairs can run side by side.
+- The tests under ``tests/`` run side by side too, a module at a time per worker: each module's topics and
+  keyspaces are its own (uuid suffixes or names of its own), except the modules in ``SHARED_SCOPES``, which share a
+  session fixture and so one worker.
+- What kills or restarts a lab service, or drops keyspaces it does not own, must have nothing beside it: such
+  tests are marked ``alone``, and so are the cells of ``ALONE_NOTEBOOKS``; ``make test`` runs them last, in a run
+  of their own (``-m alone``), and the side-by-side runs leave them out (``-m "not alone"``).
 
 nbval compares what a notebook cell prints to stderr like any other output. In this course stderr only
 carries noise that changes from run to run and says nothing about the results: librdkafka retry warnings
@@ -24,6 +29,14 @@ from pathlib import Path
 import pytest
 
 LEARNER_FOLDER = "notebooks"
+# Notebook 09 kills the pipeline's TaskManager: every job on the session cluster would fail with it.
+ALONE_NOTEBOOKS = {"09"}
+# Test modules that share a session fixture (one anomaly-day pipeline run, topic it.pipeline.day and keyspace
+# iotlab_it_pipeline): one worker runs them all, so the run happens once and nobody else writes there.
+SHARED_SCOPES = {
+    "tests/integration/test_pipeline.py": "the anomaly-day pipeline run",
+    "tests/integration/test_dashboard_queries.py": "the anomaly-day pipeline run",
+}
 # A notebook cell's node id, as xdist sees it: solutions/05_flink_time_and_windows.ipynb::Cell 3 (pytest 9.2
 # writes the file's suffix as a part of its own: solutions/05_flink_time_and_windows::ipynb::Cell 3).
 NOTEBOOK_NODE = re.compile(r"^(?:solutions|notebooks)/(\d\d)_[^/:]*(?:\.ipynb|::ipynb)::")
@@ -42,20 +55,33 @@ def pytest_collect_file(file_path: Path, parent):
 
 
 def pytest_xdist_make_scheduler(config, log):
-    """xdist's scope scheduling with a notebook's number as the scope (xdist's own ``loadgroup`` marks are lost
-    with pytest 9.2, which no longer reads the node id xdist rewrites)."""
+    """xdist's scope scheduling: a notebook's number, or a test module (or its ``SHARED_SCOPES`` entry), is the
+    unit a worker runs whole (xdist's own ``loadgroup`` marks are lost with pytest 9.2, which no longer reads the
+    node id xdist rewrites)."""
     from xdist.scheduler import LoadScopeScheduling
 
-    class NotebookPairScheduling(LoadScopeScheduling):
+    class SideBySideScheduling(LoadScopeScheduling):
         def _split_scope(self, nodeid: str) -> str:
-            notebook = NOTEBOOK_NODE.match(nodeid)  # solutions/05_x and notebooks/05_x: scope "notebook 05"
-            return f"notebook {notebook.group(1)}" if notebook else super()._split_scope(nodeid)
+            return scope_of(nodeid)
 
-    return NotebookPairScheduling(config, log)
+    return SideBySideScheduling(config, log)
+
+
+def scope_of(nodeid: str) -> str:
+    """The unit of work a node belongs to: ``notebook 05`` for solutions/05_x and notebooks/05_x, a test module's
+    path, or the ``SHARED_SCOPES`` name of modules that share a session fixture."""
+    notebook = NOTEBOOK_NODE.match(nodeid)
+    if notebook:
+        return f"notebook {notebook.group(1)}"
+    module = nodeid.split("::")[0]
+    return SHARED_SCOPES.get(module, module)
 
 
 def pytest_collection_modifyitems(session, config, items) -> None:
     for item in items:
+        notebook_cell = NOTEBOOK_NODE.match(item.nodeid)
+        if notebook_cell and notebook_cell.group(1) in ALONE_NOTEBOOKS:
+            item.add_marker(pytest.mark.alone)
         notebook = getattr(item, "parent", None)
         skip_compare = getattr(notebook, "skip_compare", None)  # set by nbval on each notebook it collects
         if skip_compare is not None and "stderr" not in skip_compare:

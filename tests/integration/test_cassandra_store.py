@@ -143,6 +143,7 @@ def test_a_consistency_the_single_node_cannot_give_fails_every_write(session, st
     assert "Unavailable" in summary.failures[0][1]
 
 
+@pytest.mark.alone  # drops every course keyspace, the other tests' too
 def test_reset_drops_the_course_keyspaces_only(session):
     ensure_keyspace(session, "iotlab_test_reset")
     ensure_keyspace(session, "notcourse_keep")

@@ -95,6 +95,7 @@ def without_flush(rows: dict[str, list[dict]]) -> dict[str, list[dict]]:
     return {kind: [row for row in found if row["device_id"] != FLUSH_DEVICE] for kind, found in rows.items()}
 
 
+@pytest.mark.alone  # kills the session cluster's TaskManager: every job on it fails
 def test_unbounded_run_survives_a_killed_taskmanager(lab_settings):
     """Readings arrive while the job runs; the TaskManager dies mid-stream and a new one takes over from the last
     checkpoint; once the watermark has passed every window, Cassandra equals the recomputation row for row, and

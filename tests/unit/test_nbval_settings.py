@@ -1,5 +1,7 @@
-"""The repository's nbval settings (conftest.py at the root): stderr noise is ignored, stdout still compared."""
+"""The repository's pytest settings (conftest.py at the root): stderr noise is ignored, stdout still compared; what
+runs side by side shares nothing, and what must run alone is marked so."""
 
+import importlib.util
 import subprocess
 import sys
 import tempfile
@@ -30,3 +32,34 @@ def test_stderr_is_not_compared_but_stdout_is():
     assert "1 failed, 1 passed" in run.stdout, run.stdout[-2000:]
     summary = run.stdout.split("short test summary")[-1]
     assert "probe.ipynb::Cell 1" in summary and "probe.ipynb::Cell 0" not in summary
+
+
+def root_conftest():
+    spec = importlib.util.spec_from_file_location("root_conftest", project_root() / "conftest.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_a_notebook_and_its_learner_copy_share_a_scope_and_test_modules_have_their_own():
+    scope_of = root_conftest().scope_of
+    assert scope_of("solutions/05_flink_time_and_windows::ipynb::Cell 3") == "notebook 05"
+    assert scope_of("notebooks/05_flink_time_and_windows.ipynb::Cell 7") == "notebook 05"
+    assert scope_of("solutions/06_flink_state_and_checkpoints::ipynb::Cell 0") == "notebook 06"
+    assert scope_of("tests/integration/test_aggregate.py::test_x[1]") == "tests/integration/test_aggregate.py"
+    assert scope_of("tests/integration/test_pipeline.py::test_a") == scope_of(
+        "tests/integration/test_dashboard_queries.py::test_b[panel]"), "one anomaly-day pipeline run, one worker"
+
+
+def test_alone_selects_notebook_09_and_the_tests_that_kill_a_service_or_drop_keyspaces():
+    run = subprocess.run([sys.executable, "-m", "pytest", "--nbval", "--collect-only", "-q", "-m", "alone",
+                          "tests", "solutions", "notebooks", "-p", "no:cacheprovider"],
+                         cwd=project_root(), capture_output=True, text=True, timeout=300)
+    selected = [line for line in run.stdout.splitlines() if "::" in line]
+    files = {line.split("::")[0].removesuffix(".ipynb") for line in selected}
+    assert files == {"solutions/09_end_to_end_pipeline", "notebooks/09_end_to_end_pipeline",
+                     "tests/integration/test_pipeline.py", "tests/integration/test_cassandra_store.py"}, \
+        run.stdout[-2000:]
+    tests = [line.split("::")[1] for line in selected if line.startswith("tests/")]
+    assert sorted(tests) == ["test_reset_drops_the_course_keyspaces_only",
+                             "test_unbounded_run_survives_a_killed_taskmanager"]

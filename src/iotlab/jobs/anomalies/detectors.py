@@ -174,7 +174,7 @@ class DriftDetector:
 
 @dataclass
 class OfflineDetector:
-    gap_minutes: float = OFFLINE_GAP_MINUTES
+    gap_minutes: float = float(OFFLINE_GAP_MINUTES)  # a float in the alerts, as the SQL detector writes it
     last_ms: Optional[int] = field(default=None, init=False)
     raised_after_ms: Optional[int] = field(default=None, init=False)  # the last reading whose silence was raised
 

@@ -3,6 +3,8 @@ Flink jobs (no lab)."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from pyflink.common import Row, Types
 from pyflink.datastream.state import ValueStateDescriptor
@@ -141,11 +143,21 @@ class TemperatureOnly(StuckBase):
             yield Row(device_id=reading.device_id, run_start_ms=run[1], alert_ms=reading.event_ms)
 
 
-@pytest.mark.parametrize("wrong", [RaisesEveryReading, StrictlyLonger, CountsReadings, TemperatureOnly],
-                         ids=lambda c: c.__name__)
-def test_stuck_wrong_answers_fail(wrong):
+@pytest.mark.parametrize("wrong, rule", [(RaisesEveryReading, "one alert per run"),
+                                         (StrictlyLonger, "exactly STUCK_MINUTES is stuck"),
+                                         (CountsReadings, "in minutes, not readings"),
+                                         (TemperatureOnly, "temperature AND humidity")],
+                         ids=lambda case: getattr(case, "__name__", ""))
+def test_stuck_wrong_answers_fail_with_the_rule_they_broke_and_times_in_utc(wrong, rule):
     result = nb10.check_stuck_sensor(wrong)
     assert not result.passed and not result.skipped, result.message
+    assert rule in result.message
+    assert "2025-11-05T" in result.message and not re.search(r"\d{13}", result.message), "times as UTC ISO 8601"
+
+
+def test_zscore_wrong_answer_names_times_in_utc():
+    result = nb10.check_zscore_spikes(LearnsFromOutliers)
+    assert not result.passed and "T" in result.message and not re.search(r"\d{13}", result.message)
 
 
 # ----------------------------------------------------------------------------- 10.3

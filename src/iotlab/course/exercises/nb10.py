@@ -16,7 +16,7 @@ from pyflink.datastream.functions import KeyedProcessFunction
 from pyflink.datastream.state import ValueStateDescriptor
 
 from iotlab.core.contract import validate_reading
-from iotlab.core.timestamps import MINUTE_MS, timestamp_ms
+from iotlab.core.timestamps import MINUTE_MS, timestamp_ms, timestamp_text
 from iotlab.course.checks import (  # noqa: F401 (class_or_reference: the notebook calls nb10.class_or_reference)
     CheckResult,
     check_cases,
@@ -118,6 +118,14 @@ def expected_outliers(readings: list[Row]) -> dict[str, list[tuple[int, float]]]
     return dict(found)
 
 
+def _times(moments: list, shown: int = 5) -> str:
+    """Epoch milliseconds (or tuples of them) as UTC ISO 8601 text, the first ``shown``: what a learner reads."""
+    def text(moment):
+        return f"({', '.join(map(timestamp_text, moment))})" if isinstance(moment, tuple) else timestamp_text(moment)
+    listed = ", ".join(text(moment) for moment in moments[:shown])
+    return f"[{listed}{', ...' if len(moments) > shown else ''}]"
+
+
 def _by_device(rows: list[Row], fields: tuple[str, ...]) -> dict[str, list[tuple]]:
     found: dict[str, list[tuple]] = defaultdict(list)
     for row in rows:
@@ -141,8 +149,8 @@ def check_zscore_spikes(function_class: type, parallelism: int = 2) -> CheckResu
                         if device == "early" else
                         "no verdict before WARM_UP_MINUTES of the device's readings; z = baseline.z(temperature, "
                         "MIN_STD); an outlier when z > THRESHOLD")
-                return (f"{device}: outliers expected at {[at for at, _ in want][:5]}, got "
-                        f"{[at for at, _ in got][:5]}. Hint: {hint}")
+                return (f"{device}: outliers expected at {_times([at for at, _ in want])}, got "
+                        f"{_times([at for at, _ in got])}. Hint: {hint}")
             if any(abs(z - w) > 1e-9 for (_, z), (_, w) in zip(got, want)):
                 expected_z = [round(w, 3) for _, w in want]
                 return (f"{device}: the right readings, but z differs (expected {expected_z}). "
@@ -223,11 +231,14 @@ def check_stuck_sensor(function_class: type, parallelism: int = 2) -> CheckResul
 
     def verify(rows: list) -> Optional[str]:
         actual = _by_device(rows, ("run_start_ms", "alert_ms"))
-        for device in sorted(set(expected) | set(actual)):
-            if expected.get(device, []) != actual.get(device, []):
-                return (f"{device}: expected (run start, alert) {expected.get(device, [])[:3]}, got "
-                        f"{actual.get(device, [])[:3]}. Hint: "
-                        f"{hints.get(device, 'a run starts at the first reading with new values')}")
+        # The hand-made cases first: each tests one rule, so their hint names the rule that was broken.
+        devices = [device for device in hints if device in expected or device in actual]
+        devices += sorted((set(expected) | set(actual)) - set(hints))
+        for device in devices:
+            want, got = expected.get(device, []), actual.get(device, [])
+            if want != got:
+                return (f"{device}: expected (run start, alert) {_times(want, 3)}, got {_times(got, 3)}. "
+                        f"Hint: {_stuck_hint(device, want, got, hints)}")
         return None
 
     total = sum(len(found) for found in expected.values())
@@ -235,6 +246,16 @@ def check_stuck_sensor(function_class: type, parallelism: int = 2) -> CheckResul
                        "keep (values, run start, raised) in a ValueState; a new run begins when temperature or "
                        "humidity changes", f"{total} stuck runs among {len(readings)} readings, one alert each, in "
                        "keyed state", parallelism=parallelism)
+
+
+def _stuck_hint(device: str, want: list[tuple[int, int]], got: list[tuple[int, int]], hints: dict[str, str]) -> str:
+    """The rule a wrong answer broke, from what it yielded: several alerts for one run is always the same mistake,
+    whichever device shows it first."""
+    starts = [start for start, _ in got]
+    if len(starts) > len(set(starts)):
+        return ("one alert per run, however long it lasts: keep in the run's state that it was raised, and yield "
+                "only the first time the run reaches STUCK_MINUTES")
+    return hints.get(device, "a run starts at the first reading with new values (temperature and humidity)")
 
 
 # ----------------------------------------------------------------------------- 10.3 event-level scores

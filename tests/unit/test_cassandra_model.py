@@ -60,3 +60,12 @@ def test_alert_values_store_details_as_stable_json():
     assert values[1] == date(2025, 11, 6) and values[6] == 7.0
     assert values[7] == '{"baseline_minutes": 30, "z": 4}'
     assert alert_values({**alert, "score": None, "details": None})[6:] == (None, None)
+
+
+def test_a_write_summary_says_its_counts_without_a_stray_comma_and_its_line_adds_the_timing():
+    from iotlab.cassandra.writes import WriteSummary
+
+    summary = WriteSummary(attempted=3, written=2, failures=[(1, "InvalidRequest: null key")], seconds=0.5)
+    assert summary.counts() == "wrote 2 of 3 rows, 1 failed"
+    assert summary.line() == ("wrote 2 of 3 rows, 1 failed, in 0.5 s (4 rows/s); first failure, row 1: "
+                              "InvalidRequest: null key")

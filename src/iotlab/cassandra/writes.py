@@ -53,10 +53,13 @@ class WriteSummary:
     def rows_per_second(self) -> float:
         return self.written / self.seconds if self.seconds else 0.0
 
+    def counts(self) -> str:
+        """What happened, without the timing: the same on every run (what a notebook prints)."""
+        return f"wrote {self.written} of {self.attempted} rows, {self.failed} failed"
+
     def line(self) -> str:
         first = f"; first failure, row {self.failures[0][0]}: {self.failures[0][1]}" if self.failures else ""
-        return (f"wrote {self.written} of {self.attempted} rows, {self.failed} failed, in {self.seconds:.1f} s "
-                f"({self.rows_per_second:,.0f} rows/s){first}")
+        return f"{self.counts()}, in {self.seconds:.1f} s ({self.rows_per_second:,.0f} rows/s){first}"
 
     def raise_for_failures(self) -> "WriteSummary":
         """This summary, or WriteFailed naming the first failure when any row failed."""

@@ -104,6 +104,13 @@ def test_alerts_of_kind_wrong_answers_fail(lab_settings, wrong):
     assert not result.passed and not result.skipped
 
 
+def test_alerts_of_kind_with_order_by_is_told_the_servers_reason_and_the_clustering_order(lab_settings):
+    result = nb07.check_alerts_of_kind(lambda table: nb07.alerts_of_kind_cql(table) + " ORDER BY alert_at DESC")
+    assert not result.passed and not result.skipped
+    assert "Cassandra refused the query" in result.message and "ORDER BY" in result.message.split("Hint:")[0]
+    assert "clustering order" in result.message.split("Hint:")[1]
+
+
 # ----------------------------------------------------------------------------- 08.1 load_rows
 
 

@@ -255,3 +255,12 @@ WRONG_PANELS = {
 def test_panel_wrong_answers_fail(other_keyspace, what):
     result = nb09.check_device_alerts_panel(WRONG_PANELS[what], pipeline_keyspace=other_keyspace)
     assert not result.passed and not result.skipped, result.message
+
+
+@pytest.mark.parametrize("what, rule", [("end included", "end is excluded (alert_at < $__timeTo)"),
+                                        ("start excluded", "start is included (alert_at >= $__timeFrom)"),
+                                        ("first day only", "every UTC day bucket")])
+def test_panel_hints_name_the_rule_of_the_range_that_was_broken(other_keyspace, what, rule):
+    result = nb09.check_device_alerts_panel(WRONG_PANELS[what], pipeline_keyspace=other_keyspace)
+    assert rule in result.message.split("Hint:")[1], result.message
+    assert "+00:00" not in result.message, "times as UTC ISO 8601 with Z"

@@ -160,6 +160,14 @@ def alerts_of_kind_cql(table: str) -> str:
     return f"SELECT alert_at, device_id, kind FROM {table} WHERE day = %s AND kind = %s"
 
 
+def _refused_query_hint(cql: str) -> str:
+    """What to change in a 07.3 query the server refused: its message says why; the hint says what to do."""
+    if "ORDER BY" in cql.upper():
+        return ("read the server's reason above, then drop the ORDER BY: a partition's rows come back in the "
+                "table's clustering order, alert_at DESC, so they are already newest first")
+    return "two %s placeholders, day then kind: WHERE day = %s AND kind = %s"
+
+
 def check_alerts_of_kind(function: Callable[[str], str]) -> CheckResult:
     """Check 07.3: run the learner's query on the store's alerts_by_day (SAI on kind) in a scratch keyspace."""
     from iotlab.cassandra import ALERTS_BY_DAY_TABLE, TABLES, Store, closing_session, create_schema
@@ -189,8 +197,8 @@ def check_alerts_of_kind(function: Callable[[str], str]) -> CheckResult:
             try:
                 rows = list(session.execute(cql, (day, kind)))
             except Exception as error:
-                return failed(name, f"the query failed: {error_reason(error)}. Hint: two %s placeholders, day then "
-                                    "kind")
+                return failed(name, f"Cassandra refused the query: {error_reason(error)}. Hint: "
+                                    f"{_refused_query_hint(cql)}")
             expected = sorted(((alert["alert_at"], alert["device_id"]) for alert in alerts
                                if alert["alert_at"].date() == day and alert["kind"] == kind), reverse=True)
             actual = [(row.alert_at.replace(tzinfo=timezone.utc), row.device_id) for row in rows]

@@ -13,6 +13,7 @@ import math
 import re
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
 from typing import Any, Callable, Optional
 
 from cassandra.query import SimpleStatement
@@ -443,6 +444,28 @@ def _newest_first(rows: list[tuple]) -> list[tuple]:
     return sorted(rows, key=lambda row: (-row[0].timestamp(), row[1]))
 
 
+def _alert_times(rows: list[tuple]) -> list[str]:
+    """The first three rows' alert times, as UTC ISO 8601 text."""
+    return [timestamp_text(row[0]) for row in rows[:3]]
+
+
+def _panel_hint(missing: list[tuple], extra: list[tuple], start: datetime, end: datetime) -> str:
+    """The rule of the panel's range that the differing rows broke: the start is included, the end excluded,
+    and every UTC day between them is a partition to list."""
+    if any(row[0] == end for row in extra):
+        return "the range's end is excluded (alert_at < $__timeTo): an alert exactly at its end is not in it"
+    if any(row[0] > end for row in extra):
+        return "bound alert_at by the range's end too: alert_at < $__timeTo"
+    if any(row[0] < start for row in extra):
+        return "bound alert_at by the range's start: alert_at >= $__timeFrom (a day bucket holds the whole day)"
+    if any(row[0] == start for row in missing):
+        return "the range's start is included (alert_at >= $__timeFrom): an alert exactly at its start is in it"
+    if missing:
+        return ("list every UTC day bucket of the range, from todate($__timeFrom) to todate($__timeTo), in "
+                "day IN (...): an alert on a day not listed is never read")
+    return "every day bucket of the range, alert_at >= $__timeFrom AND alert_at < $__timeTo"
+
+
 def check_device_alerts_panel(function: Callable[[], str], pipeline_keyspace: Optional[str] = None) -> CheckResult:
     """Check 09.2: render the learner's panel query for each case (keyspace, device, time range), run it paged on
     the node, and compare the alerts with ``Store.device_alerts`` (the store's own answer to query Q4); cases in
@@ -491,11 +514,11 @@ def check_device_alerts_panel(function: Callable[[], str], pipeline_keyspace: Op
             expected = _newest_first(_store_answer(Store(session, keyspace), device, start, end))
             got = _newest_first(rows)
             if got != expected:
-                missing = [row[0].isoformat() for row in expected if row not in got][:3]
-                extra = [row[0].isoformat() for row in got if row not in expected][:3]
-                return failed(name, f"case '{case}': {len(got)} alerts, expected {len(expected)} (missing {missing}, "
-                                    f"not expected {extra}). Hint: every day bucket of the range, "
-                                    "alert_at >= $__timeFrom AND alert_at < $__timeTo")
+                missing = [row for row in expected if row not in got]
+                extra = [row for row in got if row not in expected]
+                return failed(name, f"case '{case}': {len(got)} alerts, expected {len(expected)} (missing "
+                                    f"{_alert_times(missing)}, not expected {_alert_times(extra)}). Hint: "
+                                    f"{_panel_hint(missing, extra, as_utc(start), as_utc(end))}")
         return passed(name, f"all {len(cases)} cases equal the store's answer, one partition per device and day, "
                             "no ALLOW FILTERING")
 

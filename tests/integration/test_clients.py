@@ -1,6 +1,7 @@
 """Client factories and helpers against the real broker, node and cluster."""
 
 import uuid
+from datetime import datetime, timezone
 
 import pytest
 
@@ -54,5 +55,11 @@ def test_cassandra_upserts_are_idempotent(lab_settings):
         insert_rows(session, "iotlab_test.upserts", rows)
         frame = query_frame(session, "SELECT * FROM iotlab_test.upserts").sort_values("device_id")
         assert frame.to_dict("records") == rows
+        session.execute("DROP TABLE IF EXISTS iotlab_test.moments")
+        session.execute("CREATE TABLE iotlab_test.moments (device_id text PRIMARY KEY, at timestamp)")
+        at = datetime(2025, 11, 5, 23, 59, 59, 999000, tzinfo=timezone.utc)
+        insert_rows(session, "iotlab_test.moments", [{"device_id": "device-01", "at": at}])
+        moments = query_frame(session, "SELECT * FROM iotlab_test.moments")
+        assert str(moments["at"].dt.tz) == "UTC" and moments["at"][0] == at, "UTC-aware, the same instant"
     finally:
         session.cluster.shutdown()

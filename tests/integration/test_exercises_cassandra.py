@@ -219,3 +219,16 @@ def allow_filtering_scan(session, keyspace, device_id, start, end):
 def test_windows_between_wrong_answers_fail(lab_settings, wrong):
     result = nb08.check_windows_between(wrong)
     assert not result.passed and not result.skipped
+
+
+def naive_times(session, keyspace, device_id, start, end):
+    """The right rows and order, its times naive: what later cells compare with UTC datetimes fails there."""
+    frame = nb08.windows_between(session, keyspace, device_id, start, end)
+    frame["window_start"] = frame["window_start"].dt.tz_localize(None)
+    return frame
+
+
+def test_windows_between_with_naive_times_fails_naming_the_rule(lab_settings):
+    result = nb08.check_windows_between(naive_times)
+    assert not result.passed and not result.skipped
+    assert "naive times" in result.message and "UTC" in result.message

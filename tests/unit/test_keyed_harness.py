@@ -7,6 +7,8 @@ wrong answer must fail in it, before a Flink job is started.
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from pyflink.common import Row, Types
 from pyflink.datastream.functions import KeyedProcessFunction
@@ -113,3 +115,4 @@ def test_a_wrong_answer_fails_before_any_flink_job(monkeypatch, check, wrong):
     monkeypatch.setattr(keyed, "run_in_flink", lambda *a, **k: pytest.fail("a Flink job ran for a wrong answer"))
     result = check(wrong)
     assert not result.passed and not result.skipped
+    assert not re.search(r"\d{13}", result.message), "times as UTC ISO 8601, not epoch milliseconds"

@@ -17,6 +17,7 @@ from pyflink.datastream.state import MapStateDescriptor, ValueStateDescriptor
 
 from iotlab.core.offline import END_OF_INPUT
 from iotlab.core.settings import load_settings
+from iotlab.core.timestamps import timestamp_text
 from iotlab.course.checks import (  # noqa: F401 (class_or_reference: the notebook calls nb06.class_or_reference)
     CheckResult,
     check_cases,
@@ -207,8 +208,8 @@ def check_silence_timer(function_class: type, parallelism: int = 2) -> CheckResu
             return None
         missing = [alert for alert in expected if alert not in actual]
         extra = [alert for alert in actual if alert not in expected]
-        return (f"{len(actual)} alerts, expected {len(expected)}; missing {_minutes(missing)}, not expected "
-                f"{_minutes(extra)} (device, silent since, alert at, in minutes). Hint: release readings in "
+        return (f"{len(actual)} alerts, expected {len(expected)}; missing {_alerts_text(missing)}, not expected "
+                f"{_alerts_text(extra)} (device, silent since, alert at). Hint: release readings in "
                 "event-time order with a timer at each reading's time; when the timer at t + gap finds last_seen still "
                 "at t, alert (before releasing a reading at that moment: a gap of exactly gap_ms is a silence), "
                 "except at the end of the input (watermark END_OF_INPUT) with nothing left in pending (ask "
@@ -222,10 +223,10 @@ def check_silence_timer(function_class: type, parallelism: int = 2) -> CheckResu
                        parallelism=parallelism, out_of_orderness_ms=TIMER_OUT_OF_ORDERNESS_MS)
 
 
-def _minutes(alerts: list[tuple[str, int, int]]) -> str:
-    """Alerts with times as minutes after the test's start, the first three."""
-    shown = [(device, (since - T0) // MINUTE, (at - T0) // MINUTE) for device, since, at in alerts[:3]]
-    return f"{shown}{' ...' if len(alerts) > 3 else ''}" if alerts else "none"
+def _alerts_text(alerts: list[tuple[str, int, int]]) -> str:
+    """The first three alerts, their times as UTC ISO 8601 text."""
+    shown = [f"({device}, {timestamp_text(since)}, {timestamp_text(at)})" for device, since, at in alerts[:3]]
+    return f"[{', '.join(shown)}{', ...' if len(alerts) > 3 else ''}]" if alerts else "none"
 
 
 # ----------------------------------------------------------------------------- 06.4 stop_with_savepoint

@@ -69,3 +69,13 @@ def test_a_write_summary_says_its_counts_without_a_stray_comma_and_its_line_adds
     assert summary.counts() == "wrote 2 of 3 rows, 1 failed"
     assert summary.line() == ("wrote 2 of 3 rows, 1 failed, in 0.5 s (4 rows/s); first failure, row 1: "
                               "InvalidRequest: null key")
+
+
+def test_naive_time_columns_finds_times_without_a_zone_and_only_those():
+    import pandas as pd
+
+    from iotlab.cassandra import naive_time_columns
+
+    frame = pd.DataFrame({"naive": pd.to_datetime(["2025-11-05T12:00:00"]),
+                          "aware": pd.to_datetime(["2025-11-05T12:00:00Z"], utc=True), "text": ["x"]})
+    assert naive_time_columns(frame) == ["naive"]

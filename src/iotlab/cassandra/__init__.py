@@ -15,7 +15,7 @@ from iotlab.cassandra.exports import (
     window_record,
     write_export,
 )
-from iotlab.cassandra.reads import query_frame
+from iotlab.cassandra.reads import naive_time_columns, query_frame
 from iotlab.cassandra.schema import (
     ALERTS_BY_DAY_TABLE,
     ALERTS_BY_DEVICE_TABLE,
@@ -52,7 +52,8 @@ __all__ = [
     "SCHEMA_FILE", "Store", "TABLES", "WINDOWS_TABLE", "WriteFailed", "WriteSummary", "alert_record", "alert_values",
     "build_cluster", "cassandra_session", "closing_session", "course_keyspaces", "create_schema", "ensure_keyspace",
     "export_alerts", "export_latest", "export_windows", "insert_rows", "latest_reading_values", "latest_record",
-    "load_dashboard", "prepare_idempotent", "query_frame", "render_query", "reset_course_keyspaces",
+    "load_dashboard", "naive_time_columns", "prepare_idempotent", "query_frame", "render_query",
+    "reset_course_keyspaces",
     "schema_statements", "window_record", "window_values", "write_async", "write_concurrently", "write_export",
     "write_one_by_one", "write_partition_batches",
 ]

@@ -16,7 +16,12 @@ def query_frame(session: Session, cql: str, parameters: Optional[tuple] = None) 
     naive with aware times, so the timestamp columns are marked UTC here (the instants do not change)."""
     result = session.execute(cql, parameters)
     frame = pd.DataFrame(list(result), columns=result.column_names)
-    for column in frame.columns:
-        if pd.api.types.is_datetime64_dtype(frame[column]) and frame[column].dt.tz is None:
-            frame[column] = frame[column].dt.tz_localize("UTC")
+    for column in naive_time_columns(frame):
+        frame[column] = frame[column].dt.tz_localize("UTC")
     return frame
+
+
+def naive_time_columns(frame: pd.DataFrame) -> list[str]:
+    """The columns of ``frame`` that hold times without a time zone (what cassandra-driver returns)."""
+    return [column for column in frame.columns
+            if pd.api.types.is_datetime64_dtype(frame[column]) and frame[column].dt.tz is None]

@@ -5,7 +5,7 @@ read across day buckets. The checks run against the lab's real node, in the scra
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
-from typing import Any, Callable, Optional
+from typing import Any, Callable
 
 import pandas as pd
 from cassandra.concurrent import execute_concurrent_with_args
@@ -188,20 +188,9 @@ RANGE_CASES = [
 ]
 
 
-def _naive_times(frame: Optional[pd.DataFrame]) -> Optional[str]:
-    """The first timestamp column of ``frame`` without a time zone, if any: later cells cannot compare it with
-    the course's UTC-aware times."""
-    if frame is None or frame.empty:
-        return None
-    for column in frame.columns:
-        if pd.api.types.is_datetime64_dtype(frame[column]) and frame[column].dt.tz is None:
-            return column
-    return None
-
-
 def check_windows_between(function: Callable) -> CheckResult:
     """Check 08.3: ranges within a day, across midnight, ending or starting at midnight, over three days."""
-    from iotlab.cassandra import closing_session
+    from iotlab.cassandra import closing_session, naive_time_columns
 
     name = "windows_between"
     if is_skipped(function, (None, CHECK_KEYSPACE, "d", START, START)):
@@ -225,10 +214,10 @@ def check_windows_between(function: Callable) -> CheckResult:
                                     "day(s). Hint: one query per day in utc_days(start, end), each naming device_id "
                                     "and day")
             expected = store.device_windows("device-02", start, finish)
-            naive = _naive_times(frame)
+            naive = [] if frame is None else naive_time_columns(frame)
             if naive:
-                return failed(name, f"case '{case}': {naive} holds naive times; the next cells compare them with UTC "
-                                    "datetimes, which pandas refuses. Hint: build the frame with "
+                return failed(name, f"case '{case}': {naive[0]} holds naive times; the next cells compare them with "
+                                    "UTC datetimes, which pandas refuses. Hint: build the frame with "
                                     "iotlab.cassandra.query_frame (its timestamps are UTC-aware), or convert with "
                                     "pd.to_datetime(frame[column], utc=True)")
             got = [] if frame is None or frame.empty else list(pd.to_datetime(frame["window_start"], utc=True))

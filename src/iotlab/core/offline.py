@@ -4,9 +4,10 @@ detectors (notebook 10) and the pipeline (notebook 09).
 A device that reported at ``t`` and then sends nothing is **silent since t**; the silence is complete, and an
 "offline" alert is due, at ``t + OFFLINE_GAP_MINUTES``:
 
-- a next reading ``OFFLINE_GAP_MINUTES`` or more after ``t`` ends a silence (exactly 10 minutes counts, as two
-  readings exactly one gap apart fall in two Flink session windows); one that comes sooner means the device was
-  heard from in time;
+- a next reading ``OFFLINE_GAP_MINUTES`` or more after ``t`` ends a silence (exactly 10 minutes counts: the silence was
+  complete when the watermark reached it; note that Flink's session windows merge windows that only touch, so a
+  session window of gap 10 minutes does NOT split two readings exactly 10 minutes apart); one that comes sooner
+  means the device was heard from in time;
 - a silence is raised when event time has passed its due moment: in a running job, when the **watermark**
   reaches ``t + gap`` (the other devices' readings move it on), or, in a batch over a recording, when a later
   reading of the device proves the gap;

@@ -86,7 +86,7 @@ def send_flush_readings(topic: str) -> None:
     kafka = producer()
     value = json.dumps({"device_id": FLUSH_DEVICE, "timestamp": FLUSH_TIME, "temperature": 20.0, "humidity": 50.0,
                         "status": "OK"}).encode()
-    for partition in range(3):
+    for partition in kafka.list_topics(topic, timeout=10).topics[topic].partitions:
         kafka.produce(topic, key=FLUSH_DEVICE.encode(), value=value, partition=partition)
     assert kafka.flush(30) == 0
 

@@ -37,7 +37,11 @@ from iotlab.cassandra.store import (
     window_values,
 )
 from iotlab.cassandra.writes import (
+    REFUSED_ERRORS,
+    RETRYABLE_ERRORS,
     WriteFailed,
+    can_succeed_later,
+    is_refused,
     WriteSummary,
     insert_rows,
     prepare_idempotent,
@@ -48,6 +52,7 @@ from iotlab.cassandra.writes import (
 )
 
 __all__ = [
+    "REFUSED_ERRORS", "RETRYABLE_ERRORS", "can_succeed_later", "is_refused",
     "ALERTS_BY_DAY_TABLE", "ALERTS_BY_DEVICE_TABLE", "DASHBOARD_FILE", "EXPORT_KINDS", "FLEET", "LATEST_READING_TABLE",
     "SCHEMA_FILE", "Store", "TABLES", "WINDOWS_TABLE", "WriteFailed", "WriteSummary", "alert_record", "alert_values",
     "build_cluster", "cassandra_session", "closing_session", "course_keyspaces", "create_schema", "ensure_keyspace",

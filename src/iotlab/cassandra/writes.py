@@ -24,7 +24,10 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any, Callable, Hashable, Iterable, Iterator, Optional, Sequence
 
-from cassandra.cluster import Session
+from cassandra import InvalidRequest, OperationTimedOut, Timeout, Unavailable
+from cassandra.cluster import NoHostAvailable, Session
+from cassandra.connection import ConnectionException
+from cassandra.protocol import IsBootstrappingErrorMessage, OverloadedErrorMessage
 from cassandra.concurrent import execute_concurrent, execute_concurrent_with_args
 from cassandra.query import BatchStatement, BatchType, PreparedStatement
 from tqdm.auto import tqdm
@@ -207,3 +210,31 @@ def insert_rows(session: Session, table: str, rows: list[dict]) -> int:
     values = [[row[column].item() if hasattr(row[column], "item") else row[column] for column in columns]
               for row in rows]
     return write_concurrently(session, statement, values).raise_for_failures().written
+
+
+# ----------------------------------------------------------------------------- which failures to retry
+
+# Failures that can succeed later: the node was slow, busy, starting or out of reach, and the same request sent
+# again may go through (the course's writes are idempotent upserts, so sending one twice is safe).
+RETRYABLE_ERRORS: tuple[type[BaseException], ...] = (
+    Timeout,  # ReadTimeout, WriteTimeout: the coordinator did not hear from enough replicas in time
+    Unavailable,  # the coordinator knew too few replicas were alive to meet the consistency level
+    OperationTimedOut,  # the driver gave up waiting for the coordinator's answer
+    NoHostAvailable,  # no node could be reached at all
+    ConnectionException,  # a connection closed or was busy
+    OverloadedErrorMessage,  # the node sheds load
+    IsBootstrappingErrorMessage,  # the node is still joining
+)
+# Failures that never succeed: Cassandra refuses the request itself (a null primary key column, a wrong type).
+# Sending it again gives the same answer, so the row is set aside (a dead-letter topic) instead.
+REFUSED_ERRORS: tuple[type[BaseException], ...] = (InvalidRequest,)
+
+
+def can_succeed_later(error: BaseException) -> bool:
+    """True for a failure worth retrying (``RETRYABLE_ERRORS``), False for any other."""
+    return isinstance(error, RETRYABLE_ERRORS)
+
+
+def is_refused(error: BaseException) -> bool:
+    """True when Cassandra refused the request itself (``REFUSED_ERRORS``): retrying it cannot help."""
+    return isinstance(error, REFUSED_ERRORS)

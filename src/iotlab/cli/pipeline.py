@@ -55,13 +55,29 @@ def run(topic: str, keyspace: str, out_of_orderness: int, bounded: bool) -> None
 @keyspace_option
 @bound_option
 @click.option("--from-savepoint", "savepoint", default=None, help="Resume from this savepoint (path or file:// URI).")
+@click.option("--from-checkpoint", "checkpoint", default=None, metavar="latest|PATH",
+              help="Resume from a retained checkpoint: `latest` (this pipeline's newest) or a chk-N folder.")
 @fail_cleanly
-def start(topic: str, keyspace: str, out_of_orderness: int, savepoint: Optional[str]) -> None:
-    """Start the pipeline unbounded on the session cluster (watch it at http://127.0.0.1:8081)."""
+def start(topic: str, keyspace: str, out_of_orderness: int, savepoint: Optional[str],
+          checkpoint: Optional[str]) -> None:
+    """Start the pipeline unbounded on the session cluster (watch it at http://127.0.0.1:8081).
+
+    Without --from-savepoint or --from-checkpoint it starts fresh: empty output topics and tables."""
     from iotlab.flink.rest import wait_for_running
     from iotlab.jobs import pipeline as job
 
+    if savepoint and checkpoint:
+        raise OptionError("--from-savepoint and --from-checkpoint both given", "resume from one of them")
     _checked(topic, keyspace)
+    if checkpoint == "latest":
+        found = job.latest_checkpoint(topic, keyspace)
+        if found is None:
+            raise OptionError(f"no retained checkpoint of the pipeline {topic} -> {keyspace}",
+                              "start it without --from-checkpoint (fresh), or give a chk-N folder")
+        savepoint = str(found)
+        click.echo(f"resuming from checkpoint {found}")
+    elif checkpoint:
+        savepoint = checkpoint
     job_id = job.submit(topic, keyspace, savepoint_path=savepoint, out_of_orderness_minutes=out_of_orderness)
     wait_for_running(job_id)
     click.echo(f"started job {job_id}: {job.job_name(topic, keyspace)}")

@@ -8,6 +8,7 @@ A job reading topic ``T`` writes next to it:
 | ``T.late`` | valid readings that came too late for their window: original bytes, and why |
 | ``T.windows`` | 5-minute window aggregates, one JSON object per device and window |
 | ``T.alerts`` | alerts, one JSON object each |
+| ``T.sink-dlq`` | rows the pipeline's Cassandra writer could not store: the row, and the error in ``dlq.reason`` |
 
 A dead-lettered record keeps its **original bytes** and says why and where from in headers, so nothing is
 lost and someone can fix and replay it later:
@@ -26,6 +27,7 @@ DLQ_REASON = "dlq.reason"
 DLQ_SOURCE_TOPIC = "dlq.source.topic"
 DLQ_SOURCE_PARTITION = "dlq.source.partition"
 DLQ_SOURCE_OFFSET = "dlq.source.offset"
+DLQ_STORE_KIND = "dlq.store.kind"  # in T.sink-dlq: which kind of store row (window, latest, alert)
 
 
 def dead_letter_topic(topic: str) -> str:
@@ -42,6 +44,10 @@ def windows_topic(topic: str) -> str:
 
 def alerts_topic(topic: str) -> str:
     return f"{topic}.alerts"
+
+
+def sink_dead_letter_topic(topic: str) -> str:
+    return f"{topic}.sink-dlq"
 
 
 @dataclass(frozen=True)
@@ -65,6 +71,10 @@ class OutputTopics:
     @property
     def alerts(self) -> str:
         return alerts_topic(self.source)
+
+    @property
+    def sink_dead_letter(self) -> str:
+        return sink_dead_letter_topic(self.source)
 
 
 def dead_letter_headers(reason: str, source_topic: str, partition: int, offset: int) -> dict[str, bytes]:

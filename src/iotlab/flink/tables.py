@@ -88,3 +88,24 @@ def json_sink_statement(table: str, columns: str, topic: str, settings: Settings
   `device_key` STRING, {columns}
 ) WITH ({kafka_options(topic, settings)}, 'format' = 'json', 'key.format' = 'raw', 'key.fields' = 'device_key',
         'value.fields-include' = 'EXCEPT_KEY')"""
+
+
+def with_restored_watermark(tables, table_name: str, view_name: str) -> None:
+    """Register ``view_name``: the rows of ``table_name`` (with an event-time column ``event_time``), through
+    the course's ``RestoredWatermark`` operator (Java, ``iotlab.flink.functions``' jar), keeping its watermarks.
+
+    After a restore, a Kafka source has no watermark until it has read records again, while Flink SQL's window
+    operator remembers its own. The operator replays the watermark of the checkpoint ahead of the first record, so
+    ``CURRENT_WATERMARK`` after it is never behind the window operator's, and a reading the window would drop is
+    called late (read its Java source for the whole story). The rows stay in the JVM: no Python worker.
+    """
+    from pyflink.datastream import DataStream
+    from pyflink.java_gateway import get_gateway
+    from pyflink.table import Schema
+
+    stream = tables.to_data_stream(tables.from_path(table_name))
+    operator = get_gateway().jvm.org.iotlab.flink.RestoredWatermark()
+    java_stream = stream._j_data_stream.transform("restored watermark", stream._j_data_stream.getType(), operator)
+    kept = DataStream(java_stream).uid("restored-watermark")
+    schema = Schema.new_builder().watermark("event_time", "SOURCE_WATERMARK()").build()
+    tables.create_temporary_view(view_name, tables.from_data_stream(kept, schema))

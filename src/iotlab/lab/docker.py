@@ -113,6 +113,36 @@ class DockerLab:
         say(f"A TaskManager registered again after {elapsed:.1f} s.")
         return elapsed
 
+    def pause(self, service: str, seconds: float, say: Callable[[str], None] = print) -> float:
+        """``docker pause`` the service's containers for ``seconds`` (the cgroup freezer: a hung node), then unpause;
+        return the seconds until it answers again."""
+        import docker  # the Docker SDK: only this runtime needs it
+
+        self._require_engine()
+        client = docker.from_env()
+        compose_services = {"kafka": ["kafka"], "cassandra": ["cassandra"],
+                            "flink": ["flink-jobmanager", "flink-taskmanager"]}[service]
+        containers = [container for name in compose_services for container in client.containers.list(
+            filters={"label": ["com.docker.compose.project=iotlab", f"com.docker.compose.service={name}"]})]
+        if not containers:
+            raise LabError(f"no {service} container is running", "start the lab with `iotlab lab up --runtime docker`")
+        for container in containers:
+            container.pause()
+        say(f"Paused {', '.join(c.name for c in containers)} for {seconds:.0f} s.")
+        try:
+            time.sleep(seconds)
+        finally:
+            for container in containers:
+                container.unpause()
+        resumed = time.monotonic()
+        while not PROBES[service](self.settings).healthy:
+            if time.monotonic() > resumed + 120:
+                raise LabError(f"{service} did not answer within 120 s of unpausing", f"see `iotlab lab logs {service}`")
+            time.sleep(0.5)
+        elapsed = time.monotonic() - resumed
+        say(f"Unpaused {service}; it answered again after {elapsed:.1f} s.")
+        return elapsed
+
     def nodetool(self, *arguments: str) -> str:
         """``nodetool`` inside the Cassandra container (its image ships it, with JMX on localhost)."""
         self._require_engine()

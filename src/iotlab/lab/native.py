@@ -345,6 +345,36 @@ class NativeLab:
         say(f"Started a new TaskManager (pid {', '.join(new)}); registered after {elapsed:.1f} s.")
         return elapsed
 
+    def pause(self, service: str, seconds: float, say: Callable[[str], None] = print) -> float:
+        """Freeze ``service`` for ``seconds`` (SIGSTOP), then let it go on (SIGCONT): a hung node, not a dead one.
+
+        Its sockets stay open and its clients' requests go unanswered until they time out, which is harder on
+        them than a refused connection. Returns the seconds from SIGCONT until the service answers again."""
+        if service not in SERVICES:
+            raise LabError(f"unknown service {service!r}", f"choose one of {', '.join(SERVICES)}")
+        victims = [psutil.Process(pid) for pid in self.pids(service)]
+        if not victims:
+            raise LabError(f"{service} of this lab is not running", "start the lab with `iotlab lab up`")
+        pids = ", ".join(str(process.pid) for process in victims)
+        for process in victims:
+            process.send_signal(signal.SIGSTOP)
+        say(f"Paused {service} (pid {pids}) with SIGSTOP for {seconds:.0f} s.")
+        try:
+            time.sleep(seconds)
+        finally:
+            for process in victims:
+                if process.is_running():
+                    process.send_signal(signal.SIGCONT)
+        resumed = time.monotonic()
+        deadline = resumed + 120
+        while not PROBES[service](self.settings).healthy:
+            if time.monotonic() > deadline:
+                raise LabError(f"{service} did not answer within 120 s of SIGCONT", f"see `iotlab lab logs {service}`")
+            time.sleep(0.5)
+        elapsed = time.monotonic() - resumed
+        say(f"Resumed {service} with SIGCONT; it answered again after {elapsed:.1f} s.")
+        return elapsed
+
     # ---------- down, reset ----------
 
     def down(self, say: Callable[[str], None] = print, timeout_s: float = 30.0) -> None:

@@ -49,3 +49,7 @@ class LabRuntime(Protocol):
     def kill_taskmanager(self, say: Callable[[str], None] = print) -> float:
         """Kill Flink's TaskManager with SIGKILL and start a fresh one (jobs recover from their last
         checkpoint); return the seconds until the new one had registered."""
+
+    def pause(self, service: str, seconds: float, say: Callable[[str], None] = print) -> float:
+        """Freeze a service for ``seconds`` (a hung node, not a dead one), then let it go on; return the seconds
+        until it answered again."""

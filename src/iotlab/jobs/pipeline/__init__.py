@@ -8,13 +8,14 @@ alerts) → Cassandra, plus alerts, dead letters and late readings to Kafka.
 """
 
 from iotlab.jobs.pipeline import reference
-from iotlab.jobs.pipeline.cassandra_writer import CassandraWriter, as_awaitable
+from iotlab.jobs.pipeline.cassandra_writer import CassandraWriter, as_awaitable, refused, written
 from iotlab.jobs.pipeline.graph import LATEST_MINUTES, graph_statements
 from iotlab.jobs.pipeline.runner import (
     PipelineSummary,
     build,
     consumer_group,
     job_name,
+    latest_checkpoint,
     prepare,
     run,
     submit,
@@ -22,4 +23,5 @@ from iotlab.jobs.pipeline.runner import (
 )
 
 __all__ = ["CassandraWriter", "LATEST_MINUTES", "PipelineSummary", "as_awaitable", "build",
-           "consumer_group", "graph_statements", "job_name", "prepare", "reference", "run", "submit", "summarize"]
+           "consumer_group", "graph_statements", "job_name", "latest_checkpoint", "prepare", "reference", "refused", "run",
+           "submit", "summarize", "written"]

@@ -8,16 +8,25 @@ Flink's async I/O is meant for (``AsyncDataStream``, PyFlink 2.2):
 - **Bounded in flight.** The async operator keeps at most ``capacity`` rows in flight; when they are all
   waiting for Cassandra, it stops taking input (backpressure, visible in the Web UI), instead of queueing
   without limit.
-- **Failures retried, then failing the job.** A write that fails (the driver gives up after its request
-  timeout) is retried with exponential back-off, ``ATTEMPTS`` times in all; then the exception fails the
-  task, Flink restarts the job from its last checkpoint (and, after its restart strategy's attempts, the job
-  fails). Nothing is swallowed. The retries live in ``async_invoke`` itself rather than in PyFlink's
-  retry strategy: that one needs an operator timeout, which PyFlink 2.2 implements with one
-  ``threading.Timer`` (a new thread) per record, measured here at a fifth of the writer's speed.
+- **Each failure handled by what it means** (``iotlab.cassandra.can_succeed_later`` / ``is_refused``):
+  - *can succeed later* (a timeout, too few replicas alive, an overloaded or unreachable node): retried with
+    exponential back-off, ``ATTEMPTS`` times in all; then the exception fails the task and Flink restarts the job
+    from its last checkpoint, with the job's restart strategy (exponential delay, ``runner.SERVICE_RESTARTS``),
+    for as long as the outage lasts. Nothing is lost: the rows after the checkpoint are computed again.
+  - *refused* (Cassandra answers "invalid request", e.g. a null primary key column; or the row cannot even be
+    bound to the statement): sending it again gives the same answer, and failing the job would replay it
+    forever. The row goes out of the writer as a **refused** outcome, with the error, and the job writes it to the
+    dead-letter topic ``T.sink-dlq``; the job runs on.
+  - anything else (a bug): raised at once.
+  The retries live in ``async_invoke`` itself rather than in PyFlink's retry strategy: that one needs an
+  operator timeout, which PyFlink 2.2 implements with one ``threading.Timer`` (a new thread) per record,
+  measured here at a fifth of the writer's speed.
 - **Effectively once.** Each row's primary key is a function of the data (device, day, window start;
   day, alert time, device, kind), and every statement is an idempotent upsert: a replay after a failure
-  rewrites identical rows. Before each checkpoint the operator waits for every write in flight
-  (its bundle finishes), so a completed checkpoint means every row before it is in Cassandra.
+  rewrites identical rows. Before each checkpoint PyFlink's async operator waits for every write in flight
+  (its bundle finishes), so a completed checkpoint means every row before it is in Cassandra, acknowledged at
+  the session's consistency level (LOCAL_QUORUM) or set aside in ``T.sink-dlq``. (Java's async operator does
+  not wait: it stores the rows still in flight in the checkpoint and sends them again after a restore.)
 """
 
 from __future__ import annotations
@@ -27,28 +36,52 @@ import json
 from typing import Any, Optional
 
 from cassandra.cluster import ResponseFuture, Session
-from cassandra.query import PreparedStatement
-from pyflink.common import Time, Types
+from cassandra.query import BoundStatement
+from pyflink.common import Row, Time, Types
 from pyflink.datastream import AsyncDataStream, AsyncFunction, DataStream, RuntimeContext
 
-from iotlab.cassandra import Store, alert_values, cassandra_session, latest_reading_values, window_values
+from iotlab.cassandra import (
+    Store,
+    alert_values,
+    can_succeed_later,
+    cassandra_session,
+    is_refused,
+    latest_reading_values,
+    window_values,
+)
 
 CAPACITY = 128  # store rows in flight per task
 ATTEMPTS = 5  # per row; 0.1 s, 0.2 s, 0.4 s, 0.8 s apart: a busy or restarting node gets a few seconds
 FIRST_BACKOFF_S = 0.1
 NO_OPERATOR_TIMEOUT = Time.milliseconds(0)  # the driver times each request out (10 s) and we retry
-WRITTEN_TYPE = Types.STRING()  # the writer emits each row's kind once it is in Cassandra
+# What the writer emits for each row: the row's kind, device and JSON, and ``error`` (None once the row is in
+# Cassandra; why Cassandra refused it otherwise, and the job sends it to T.sink-dlq).
+OUTCOME_FIELDS = ["kind", "device_id", "row", "error"]
+OUTCOME_TYPE = Types.ROW_NAMED(OUTCOME_FIELDS, [Types.STRING()] * len(OUTCOME_FIELDS))
 
 
-def statements_for(store: Store, kind: str, row: dict) -> list[tuple[PreparedStatement, tuple]]:
-    """The upserts that store one row: a window, a latest reading, or an alert (in both alert tables)."""
+def written(value: Row) -> Row:
+    """The outcome of a store row that is now in Cassandra."""
+    return Row(kind=value.kind, device_id=value.device_id, row=value.row, error=None)
+
+
+def refused(value: Row, error: BaseException) -> Row:
+    """The outcome of a store row Cassandra refused (or that could not be bound): it goes to ``T.sink-dlq``."""
+    return Row(kind=value.kind, device_id=value.device_id, row=value.row,
+               error=f"{type(error).__name__}: {error}"[:500])
+
+
+def statements_for(store: Store, kind: str, row: dict) -> list[BoundStatement]:
+    """The upserts that store one row, bound to its values: a window, a latest reading, or an alert (in both alert
+    tables). Raises KeyError, TypeError or ValueError for a row that cannot be bound (a missing field, a text
+    where a number belongs)."""
     if kind == "window":
-        return [(store.insert_window, window_values(row))]
+        return [store.insert_window.bind(window_values(row))]
     if kind == "latest":
-        return [(store.upsert_latest, latest_reading_values(row))]
+        return [store.upsert_latest.bind(latest_reading_values(row))]
     if kind == "alert":
         values = alert_values(row)
-        return [(store.insert_alert_by_day, values), (store.insert_alert_by_device, values)]
+        return [store.insert_alert_by_day.bind(values), store.insert_alert_by_device.bind(values)]
     raise ValueError(f"unknown store row kind {kind!r}")
 
 
@@ -88,25 +121,30 @@ class CassandraWriter(AsyncFunction):
             self.session.cluster.shutdown()
             self.session = None
 
-    async def async_invoke(self, value) -> list[str]:
-        statements = statements_for(self.store, value.kind, json.loads(value.row))
+    async def async_invoke(self, value) -> list[Row]:
+        try:
+            statements = statements_for(self.store, value.kind, json.loads(value.row))
+        except (KeyError, TypeError, ValueError) as error:  # no statement can hold this row
+            return [refused(value, error)]
         for attempt in range(1, ATTEMPTS + 1):
             try:
                 # a row's upserts (two for an alert) go out together; idempotent, so resending all is safe
-                await asyncio.gather(*(as_awaitable(self.session.execute_async(statement, parameters))
-                                       for statement, parameters in statements))
-                return [value.kind]
-            except Exception:
-                if attempt == ATTEMPTS:
-                    raise  # fails the task: Flink restarts from the last checkpoint
+                await asyncio.gather(*(as_awaitable(self.session.execute_async(statement))
+                                       for statement in statements))
+                return [written(value)]
+            except Exception as error:
+                if is_refused(error):
+                    return [refused(value, error)]  # the same answer every time: set it aside, run on
+                if not can_succeed_later(error) or attempt == ATTEMPTS:
+                    raise  # fails the task: Flink restarts the job from its last checkpoint
                 await asyncio.sleep(FIRST_BACKOFF_S * 2 ** (attempt - 1))
         raise AssertionError("unreachable")
 
 
 def write_to_cassandra(store_rows: DataStream, keyspace: str, writer: Optional[AsyncFunction] = None) -> DataStream:
     """Add the writer after ``store_rows`` (``CassandraWriter(keyspace)`` unless ``writer`` is given, e.g. one a
-    learner wrote); the result (one kind per row written) needs a sink to run."""
+    learner wrote); the result (one outcome per row, ``OUTCOME_TYPE``) needs a sink to run."""
     writer = writer if writer is not None else CassandraWriter(keyspace)
     return (AsyncDataStream.unordered_wait(store_rows, writer, NO_OPERATOR_TIMEOUT,
-                                           capacity=CAPACITY, output_type=WRITTEN_TYPE)
+                                           capacity=CAPACITY, output_type=OUTCOME_TYPE)
             .name("cassandra writer").uid("cassandra-writer"))

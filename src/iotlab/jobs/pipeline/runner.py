@@ -18,8 +18,10 @@ source rewinds to its offsets, and the rows after it are computed and written ag
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Optional
 
 from pyflink.datastream import AsyncFunction, StreamExecutionEnvironment
@@ -27,12 +29,13 @@ from pyflink.datastream import AsyncFunction, StreamExecutionEnvironment
 from iotlab.cassandra import ALERTS_BY_DEVICE_TABLE, LATEST_READING_TABLE, WINDOWS_TABLE, closing_session
 from iotlab.cassandra.schema import create_schema, empty_tables
 from iotlab.core.offline import OFFLINE_GAP_MINUTES
+from iotlab.core.paths import state_dir
 from iotlab.core.settings import Settings, load_settings
-from iotlab.core.topics import OutputTopics
+from iotlab.core.topics import DLQ_REASON, DLQ_STORE_KIND, OutputTopics
 from iotlab.core.windows import OUT_OF_ORDERNESS_MINUTES
 from iotlab.flink.environments import stream_environment, stream_table_environment
 from iotlab.flink.functions import function_statements
-from iotlab.flink.tables import kafka_options, set_aside_sink_statement
+from iotlab.flink.tables import RAW_SOURCE_TABLE, kafka_options, set_aside_sink_statement, with_restored_watermark
 from iotlab.jobs.anomalies.silences import confirm_silences
 from iotlab.jobs.pipeline.cassandra_writer import write_to_cassandra
 from iotlab.jobs.pipeline.graph import DEAD_LETTER, LATE, SILENCE, STORE_KINDS, graph_statements
@@ -40,6 +43,7 @@ from iotlab.jobs.window_aggregate.sql import FAST_AGGREGATION, ON_PERIODIC, sour
 from iotlab.kafka import recreate_topic, topic_size
 
 JOB_NAME_PREFIX = "iotlab pipeline"
+KAFKA_TABLE = "kafka_readings"  # the source table; the graph reads it as raw_readings (RAW_SOURCE_TABLE)
 # Python operators hand records back in bundles; a bundle also ends after this long, which bounds how long a
 # closed window waits in Python before its write starts.
 LOW_LATENCY = {"python.fn-execution.bundle.time": "50", "python.fn-execution.bundle.size": "1000"}
@@ -101,11 +105,16 @@ def build(env: StreamExecutionEnvironment, topic: str, keyspace: str, bounded: b
     for statement in function_statements():
         tables.execute_sql(statement)
     tables.execute_sql(source_statement(topic, settings, bounded=bounded, group_id=consumer_group(topic),
-                                        out_of_orderness_minutes=out_of_orderness_minutes, watermarks=ON_PERIODIC))
+                                        out_of_orderness_minutes=out_of_orderness_minutes, watermarks=ON_PERIODIC,
+                                        table=KAFKA_TABLE))
+    # The graph reads raw_readings: the Kafka table with its watermark kept across restores (late readings after a
+    # restore go to T.late instead of being dropped by the restored window operator: see with_restored_watermark).
+    with_restored_watermark(tables, KAFKA_TABLE, RAW_SOURCE_TABLE)
     outputs = OutputTopics(topic)
     tables.execute_sql(alert_sink_statement(topic, settings))
     tables.execute_sql(set_aside_sink_statement("dead_letter_sink", outputs.dead_letter, settings))
     tables.execute_sql(set_aside_sink_statement("late_sink", outputs.late, settings))
+    tables.execute_sql(set_aside_sink_statement("sink_dead_letter_sink", outputs.sink_dead_letter, settings))
     tables.execute_sql("CREATE TEMPORARY TABLE written_sink (kind STRING) WITH ('connector' = 'blackhole')")
     for statement in graph_statements(topic, gap_minutes):
         tables.execute_sql(statement)
@@ -124,8 +133,13 @@ def build(env: StreamExecutionEnvironment, topic: str, keyspace: str, bounded: b
         f"SELECT kind, device_id, `row` FROM planned_outputs WHERE kind IN ({store_kinds}) "
         "UNION ALL SELECT kind, device_id, `row` FROM confirmed_silences"))
     written = write_to_cassandra(tables.to_data_stream(tables.from_path("stored_rows")), keyspace, writer)
+    tables.create_temporary_view("outcomes", tables.from_data_stream(written))
     sinks = tables.create_statement_set()
-    sinks.add_insert("written_sink", tables.from_data_stream(written))
+    sinks.add_insert_sql("INSERT INTO written_sink SELECT kind FROM outcomes WHERE error IS NULL")
+    # Rows Cassandra refused: the row as it was (contract JSON), keyed by device, the error and the kind in headers.
+    sinks.add_insert_sql(f"INSERT INTO sink_dead_letter_sink SELECT CAST(device_id AS BYTES), CAST(`row` AS BYTES), "
+                         f"MAP['{DLQ_REASON}', CAST(error AS BYTES), '{DLQ_STORE_KIND}', CAST(kind AS BYTES)] "
+                         "FROM outcomes WHERE error IS NOT NULL")
     sinks.add_insert_sql(f"INSERT INTO alert_sink SELECT {ALERT_FROM_ROW} FROM stored_rows WHERE kind = 'alert'")
     for kind, sink in ((DEAD_LETTER, "dead_letter_sink"), (LATE, "late_sink")):
         sinks.add_insert_sql(f"INSERT INTO {sink} SELECT record_key, `raw`, headers FROM planned_outputs "
@@ -137,7 +151,7 @@ def prepare(topic: str, keyspace: str, settings: Optional[Settings] = None) -> N
     """A fresh start: empty output topics (alerts on one partition, in order) and empty tables in ``keyspace``."""
     outputs = OutputTopics(topic)
     recreate_topic(outputs.alerts, partitions=1, settings=settings)
-    for name in (outputs.dead_letter, outputs.late):
+    for name in (outputs.dead_letter, outputs.late, outputs.sink_dead_letter):
         recreate_topic(name, partitions=3, settings=settings)
     with closing_session(settings) as session:
         empty_tables(session, keyspace)
@@ -156,6 +170,7 @@ class PipelineSummary:
     devices: int  # rows of the latest-reading table
     seconds: float  # the whole call: preparing topics and tables, planning, the job, counting
     job_seconds: float = 0.0  # the job's own run time (bounded runs): from its start to its last row written
+    refused_rows: int = 0  # store rows Cassandra refused, in T.sink-dlq
 
     @property
     def valid(self) -> int:
@@ -164,7 +179,7 @@ class PipelineSummary:
     def line(self) -> str:
         return (f"readings: {self.readings_in}, valid: {self.valid}, dead-lettered: {self.dead_lettered}, "
                 f"late: {self.late}, windows: {self.windows}, alerts: {self.alerts}, "
-                f"devices: {self.devices} (in {self.seconds:.1f} s)")
+                f"devices: {self.devices}, rows refused by Cassandra: {self.refused_rows} (in {self.seconds:.1f} s)")
 
 
 def summarize(topic: str, keyspace: str, seconds: float, settings: Optional[Settings] = None) -> PipelineSummary:
@@ -178,7 +193,7 @@ def summarize(topic: str, keyspace: str, seconds: float, settings: Optional[Sett
                            dead_lettered=topic_size(outputs.dead_letter, settings),
                            late=topic_size(outputs.late, settings), windows=len(windows),
                            aggregated=sum(row.readings for row in windows), alerts=alerts, devices=devices,
-                           seconds=seconds)
+                           seconds=seconds, refused_rows=topic_size(outputs.sink_dead_letter, settings))
 
 
 def run(topic: str, keyspace: str, out_of_orderness_minutes: int = OUT_OF_ORDERNESS_MINUTES,
@@ -202,16 +217,51 @@ def run(topic: str, keyspace: str, out_of_orderness_minutes: int = OUT_OF_ORDERN
     return summary
 
 
-# The unbounded pipeline is a service: after its TaskManager dies, the first restarts may find no slot yet (the
-# replacement is still registering, or the ResourceManager still offers the dead one's slots until a heartbeat
-# misses), so it backs off 1, 2, 4, 8 s then every 10 s, and gives up after 10 failures in a row.
+# The unbounded pipeline is a service, restarted for as long as a failure lasts. After its TaskManager dies, the
+# first restarts may find no slot yet (the replacement is still registering); while Cassandra is down, each
+# restart fails again in the writer. So it backs off 1, 2, 4, 8, 16 s, then every 30 s, up to 30 restarts in a row
+# (over ten minutes of outage); once it has run an hour without failing, the back-off starts again from 1 s.
+# Checkpoints are retained when the job is cancelled (they always are when it fails): a job started again with
+# ``--from-checkpoint latest`` resumes from the newest one, its Kafka offsets, its windows and its detectors' state.
 SERVICE_RESTARTS = {
     "restart-strategy.type": "exponential-delay",
     "restart-strategy.exponential-delay.initial-backoff": "1 s",
     "restart-strategy.exponential-delay.backoff-multiplier": "2.0",
-    "restart-strategy.exponential-delay.max-backoff": "10 s",
-    "restart-strategy.exponential-delay.attempts-before-reset-backoff": "10",
+    "restart-strategy.exponential-delay.max-backoff": "30 s",
+    "restart-strategy.exponential-delay.attempts-before-reset-backoff": "30",
+    "restart-strategy.exponential-delay.reset-backoff-threshold": "1 h",
+    "execution.checkpointing.externalized-checkpoint-retention": "RETAIN_ON_CANCELLATION",
+    "execution.checkpointing.num-retained": "2",
 }
+
+
+def _jobs_file() -> Path:
+    """The ids of every pipeline job started from this project, by name (the session cluster forgets a finished
+    job after an hour, and all of them when it restarts; the retained checkpoints stay)."""
+    return state_dir() / "flink" / "pipeline-jobs.jsonl"
+
+
+def _remember_job(name: str, job_id: str) -> None:
+    path = _jobs_file()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a", encoding="utf-8") as jobs:
+        jobs.write(json.dumps({"name": name, "job_id": job_id}) + "\n")
+
+
+def latest_checkpoint(topic: str, keyspace: str) -> Optional[Path]:
+    """The newest completed, retained checkpoint of this pipeline (topic and keyspace), or None.
+
+    Flink writes checkpoint N of job J to ``<checkpoints dir>/J/chk-N/``; its ``_metadata`` file is written last, so a
+    folder with one is complete. Only jobs of this pipeline count (another pipeline's state would not fit)."""
+    path = _jobs_file()
+    if not path.exists():
+        return None
+    name = job_name(topic, keyspace)
+    ids = {entry["job_id"] for entry in map(json.loads, path.read_text(encoding="utf-8").splitlines())
+           if entry["name"] == name}
+    folder = state_dir() / "flink" / "checkpoints"
+    found = [metadata.parent for job_id in ids for metadata in (folder / job_id).glob("chk-*/_metadata")]
+    return max(found, key=lambda chk: chk.stat().st_mtime, default=None)
 
 
 def submit(topic: str, keyspace: str, savepoint_path: Optional[str] = None,
@@ -220,8 +270,9 @@ def submit(topic: str, keyspace: str, savepoint_path: Optional[str] = None,
            writer: Optional[AsyncFunction] = None) -> str:
     """Start the pipeline unbounded on the lab's session cluster; return its job id.
 
-    ``fresh`` empties the output topics and tables first; a resume from ``savepoint_path`` keeps them (the
-    tables then hold the earlier run's rows, which the resumed job continues)."""
+    ``fresh`` empties the output topics and tables first; a resume from ``savepoint_path`` (a savepoint, or a
+    retained checkpoint: ``latest_checkpoint``) keeps them: the tables then hold the earlier run's rows, which the
+    resumed job continues, and ``T.alerts`` keeps the alerts already delivered."""
     if fresh and savepoint_path is None:
         prepare(topic, keyspace, settings)
     else:
@@ -236,4 +287,6 @@ def submit(topic: str, keyspace: str, savepoint_path: Optional[str] = None,
     build(env, topic, keyspace, bounded=False, out_of_orderness_minutes=out_of_orderness_minutes,
           gap_minutes=gap_minutes, settings=settings, writer=writer)
     client = env.execute_async(job_name(topic, keyspace))
-    return str(client.get_job_id())
+    job_id = str(client.get_job_id())
+    _remember_job(job_name(topic, keyspace), job_id)
+    return job_id

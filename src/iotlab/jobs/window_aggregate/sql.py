@@ -68,7 +68,8 @@ ON_EVENT, ON_PERIODIC = "on-event", "on-periodic"  # when the source emits its w
 
 
 def source_statement(topic: str, settings: Settings, bounded: bool = True, group_id: str = "iotlab-aggregate",
-                     out_of_orderness_minutes: int = OUT_OF_ORDERNESS_MINUTES, watermarks: str = ON_EVENT) -> str:
+                     out_of_orderness_minutes: int = OUT_OF_ORDERNESS_MINUTES, watermarks: str = ON_EVENT,
+                     table: str = RAW_SOURCE_TABLE) -> str:
     """The Kafka source: original key and bytes, partition and offset, event time and watermark.
 
     ``watermarks``: ``ON_EVENT`` (after every record: the same input gives the same late readings, which the
@@ -80,7 +81,7 @@ def source_statement(topic: str, settings: Settings, bounded: bool = True, group
                + f"'properties.group.id' = '{group_id}', 'format' = 'raw', "
                + "'key.format' = 'raw', 'key.fields' = 'record_key', 'value.fields-include' = 'EXCEPT_KEY', "
                + f"'scan.watermark.emit.strategy' = '{watermarks}', " + FAST_FETCH)
-    return f"""CREATE TEMPORARY TABLE {RAW_SOURCE_TABLE} (
+    return f"""CREATE TEMPORARY TABLE {table} (
   `record_key` BYTES,
   `raw` BYTES,
   `partition` INT METADATA VIRTUAL,

@@ -96,6 +96,9 @@ def test_alerts_of_kind_reference_passes_and_stub_is_skipped(lab_settings):
 
 @pytest.mark.parametrize("wrong", [
     lambda table: nb07.alerts_of_kind_cql(table) + " ALLOW FILTERING",
+    lambda table: nb07.alerts_of_kind_cql(table) + " ALLOW  FILTERING",
+    lambda table: nb07.alerts_of_kind_cql(table) + "\nallow\n  filtering",
+    lambda table: nb07.alerts_of_kind_cql(table) + " ALLOW /* no scan, promise */ FILTERING",
     lambda table: f"SELECT alert_at, device_id, kind FROM {table} WHERE kind = %s AND day = %s",
     lambda table: f"SELECT alert_at, device_id, kind FROM {table} WHERE day = %s AND kind > %s",
 ])
@@ -139,7 +142,18 @@ def reports_nothing(session, statement, rows):
     return len(rows), []
 
 
-@pytest.mark.parametrize("wrong", [one_by_one, stops_at_first_error, reports_nothing])
+def serial_async(session, statement, rows):
+    """execute_async for every row, each awaited with .result() before the next is sent: one at a time again."""
+    failures = []
+    for position, row in enumerate(rows):
+        try:
+            session.execute_async(statement, row).result()
+        except Exception:
+            failures.append(position)
+    return len(rows) - len(failures), failures
+
+
+@pytest.mark.parametrize("wrong", [one_by_one, stops_at_first_error, reports_nothing, serial_async])
 def test_load_rows_wrong_answers_fail(lab_settings, wrong):
     result = nb08.check_load_rows(wrong)
     assert not result.passed and not result.skipped
@@ -215,7 +229,35 @@ def allow_filtering_scan(session, keyspace, device_id, start, end):
     return frame.sort_values("window_start").reset_index(drop=True)
 
 
-@pytest.mark.parametrize("wrong", [first_day_only, end_inclusive, newest_first, allow_filtering_scan])
+def filtered_in_pandas(session, keyspace, device_id, start, end):
+    """Right rows: every day partition read whole, the range cut afterwards in pandas."""
+    from iotlab.core import utc_days
+
+    store = Store(session, keyspace)
+    frames = [store.frame(f"SELECT * FROM {keyspace}.windows_by_device_day WHERE device_id = %s AND day = %s",
+                          (device_id, day)) for day in utc_days(start, end)]
+    import pandas as pd
+
+    frame = pd.concat([f for f in frames if not f.empty] or [pd.DataFrame(columns=["window_start"])])
+    if frame.empty:
+        return frame
+    frame = frame[(frame["window_start"] >= start) & (frame["window_start"] < end)]
+    return frame.sort_values("window_start").reset_index(drop=True)
+
+
+def allow__filtering_scan(session, keyspace, device_id, start, end):
+    """The scan of allow_filtering_scan, its two keywords on two lines."""
+    rows = session.execute(f"SELECT window_start, avg_temp FROM {keyspace}.windows_by_device_day WHERE device_id = %s "
+                           "AND window_start >= %s AND window_start < %s ALLOW\n   FILTERING", (device_id, start, end))
+    import pandas as pd
+
+    frame = pd.DataFrame(list(rows), columns=["window_start", "avg_temp"])
+    frame["window_start"] = pd.to_datetime(frame["window_start"], utc=True)
+    return frame.sort_values("window_start").reset_index(drop=True)
+
+
+@pytest.mark.parametrize("wrong", [first_day_only, end_inclusive, newest_first, allow_filtering_scan,
+                                   filtered_in_pandas, allow__filtering_scan])
 def test_windows_between_wrong_answers_fail(lab_settings, wrong):
     result = nb08.check_windows_between(wrong)
     assert not result.passed and not result.skipped

@@ -10,6 +10,7 @@ Solution notebooks ``assert`` the result.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Optional
 
@@ -133,3 +134,24 @@ def error_reason(error: BaseException, limit: int = 300) -> str:
     reason = (causes[-1] if causes else (lines[0] if lines else type(error).__name__))
     reason = reason.removeprefix("Caused by:").strip().lstrip(":").strip()
     return reason[:limit]
+
+
+_CQL_TOKEN = re.compile(r"""--[^\n]*|//[^\n]*|/\*.*?\*/|'(?:[^']|'')*'|"(?:[^"]|"")*"|\$\$.*?\$\$|[A-Za-z_][A-Za-z0-9_]*|\S""",
+                        re.DOTALL)
+
+
+def cql_words(cql: str) -> list[str]:
+    """The words of a CQL statement, upper-cased, without comments and string literals: what a check looks for
+    (``ALLOW FILTERING`` however it is spaced, split over lines or commented in between), never raw text."""
+    words = []
+    for token in _CQL_TOKEN.findall(cql):
+        if token.startswith(("--", "//", "/*", "'", "$$")):
+            continue  # a comment or a string: not part of the statement's syntax
+        words.append(token.upper())
+    return words
+
+
+def allows_filtering(cql: str) -> bool:
+    """True when the statement ends with ALLOW FILTERING (Cassandra then scans partitions it was not given)."""
+    words = cql_words(cql)
+    return any(first == "ALLOW" and second == "FILTERING" for first, second in zip(words, words[1:]))

@@ -14,13 +14,13 @@ from iotlab.jobs import anomalies, device_averages, late_firings, pipeline, sile
 # functions and constants they call by name.
 from iotlab.jobs.anomalies import TOLERANCE_MINUTES, Ewma, detect_topic, spike_alerts_by_threshold
 from iotlab.jobs.late_firings import FIRING_TYPE, SCENARIO, CountReadings, scenario_results
-from iotlab.jobs.pipeline import CassandraWriter, as_awaitable, consumer_group
+from iotlab.jobs.pipeline import CassandraWriter, as_awaitable, consumer_group, refused, written
 from iotlab.jobs.silence_alerts import silences, valid_arrivals
 from iotlab.jobs.window_aggregate import aggregate_lines, aggregate_topic, disorder_minutes, source_event_ms
 
 __all__ = [
     "CassandraWriter", "CountReadings", "Ewma", "FIRING_TYPE", "SCENARIO", "TOLERANCE_MINUTES", "aggregate_lines",
     "aggregate_topic", "anomalies", "as_awaitable", "consumer_group", "detect_topic", "device_averages",
-    "disorder_minutes", "late_firings", "pipeline", "scenario_results", "silence_alerts", "silences",
-    "source_event_ms", "spike_alerts_by_threshold", "valid_arrivals", "window_aggregate",
+    "disorder_minutes", "late_firings", "pipeline", "refused", "scenario_results", "silence_alerts", "silences",
+    "source_event_ms", "spike_alerts_by_threshold", "valid_arrivals", "window_aggregate", "written",
 ]

@@ -10,7 +10,16 @@ from typing import Callable
 import pandas as pd
 from cassandra import InvalidRequest
 
-from iotlab.course.checks import CheckResult, check_cases, error_reason, failed, is_skipped, passed, skipped
+from iotlab.course.checks import (
+    CheckResult,
+    allows_filtering,
+    check_cases,
+    error_reason,
+    failed,
+    is_skipped,
+    passed,
+    skipped,
+)
 
 CHECK_KEYSPACE = "iotlab_check_nb07"
 
@@ -177,7 +186,7 @@ def check_alerts_of_kind(function: Callable[[str], str]) -> CheckResult:
     if is_skipped(function, (table,)):
         return skipped(name)
     cql = function(table)
-    if "ALLOW FILTERING" in cql.upper():
+    if allows_filtering(cql):
         return failed(name, "the query asks for ALLOW FILTERING: with the partition key (day) and the indexed column "
                             "(kind) Cassandra needs no filtering. Hint: WHERE day = %s AND kind = %s")
     with closing_session() as session:

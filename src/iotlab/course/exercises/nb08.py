@@ -4,6 +4,7 @@ read across day buckets. The checks run against the lab's real node, in the scra
 
 from __future__ import annotations
 
+import threading
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable
 
@@ -12,7 +13,7 @@ from cassandra.concurrent import execute_concurrent_with_args
 from cassandra.query import SimpleStatement
 
 from iotlab.core.timestamps import utc_days
-from iotlab.course.checks import CheckResult, error_reason, failed, is_skipped, passed, skipped
+from iotlab.course.checks import CheckResult, allows_filtering, error_reason, failed, is_skipped, passed, skipped
 
 CHECK_KEYSPACE = "iotlab_check_nb08"
 START = datetime(2025, 11, 5, 20, 0, tzinfo=timezone.utc)
@@ -20,23 +21,41 @@ START = datetime(2025, 11, 5, 20, 0, tzinfo=timezone.utc)
 
 class WatchedSession:
     """A real session that counts the calls made through it: how the check tells one synchronous ``execute``
-    per row from the driver's concurrent execution, and a paged read from one that fetched everything."""
+    per row from the driver's concurrent execution (the most requests ever in flight at once), a paged read from
+    one that fetched everything, and a range read from one that fetched whole partitions (the rows each
+    synchronous query returns, counted by running it again)."""
 
     def __init__(self, session) -> None:
         self._session = session
         self.execute_calls: list[dict] = []
         self.queries: list[str] = []
         self.async_calls = 0
+        self.in_flight = self.most_in_flight = 0
+        self._lock = threading.Lock()
 
     def execute(self, query, parameters=None, *args: Any, **kwargs: Any):
-        self.execute_calls.append({"paging_state": kwargs.get("paging_state"),
-                                   "fetch_size": getattr(query, "fetch_size", None)})
+        self.execute_calls.append({"paging_state": kwargs.get("paging_state"), "parameters": parameters,
+                                   "fetch_size": getattr(query, "fetch_size", None), "query": query})
         self.queries.append(query if isinstance(query, str) else getattr(query, "query_string", str(query)))
         return self._session.execute(query, parameters, *args, **kwargs)
 
     def execute_async(self, *args: Any, **kwargs: Any):
-        self.async_calls += 1
-        return self._session.execute_async(*args, **kwargs)
+        with self._lock:
+            self.async_calls += 1
+            self.in_flight += 1
+            self.most_in_flight = max(self.most_in_flight, self.in_flight)
+        future = self._session.execute_async(*args, **kwargs)
+
+        def landed(_: Any) -> None:
+            with self._lock:
+                self.in_flight -= 1
+
+        future.add_callbacks(landed, landed)
+        return future
+
+    def rows_fetched(self) -> int:
+        """How many rows the synchronous queries made so far return (each run again, unpaged)."""
+        return sum(len(list(self._session.execute(call["query"], call["parameters"]))) for call in self.execute_calls)
 
     def __getattr__(self, name: str):
         return getattr(self._session, name)
@@ -97,6 +116,10 @@ def check_load_rows(function: Callable) -> CheckResult:
                 return failed(name, "no request went through the driver's asynchronous path. Hint: "
                                     "execute_concurrent_with_args(session, statement, rows, concurrency=64, "
                                     "raise_on_first_error=False)")
+            if watched.most_in_flight < 2:
+                return failed(name, f"{watched.async_calls} asynchronous requests, but never two in flight at once: "
+                                    "each was awaited (.result()) before the next was sent, one round trip per row "
+                                    "again. Hint: execute_concurrent_with_args keeps up to `concurrency` in flight")
             if len(watched.execute_calls) >= len(rows) // 2:
                 return failed(name, f"{len(watched.execute_calls)} synchronous execute calls for {len(rows)} rows: one "
                                     "round trip per row. Hint: execute_concurrent_with_args(session, statement, rows, "
@@ -206,7 +229,7 @@ def check_windows_between(function: Callable) -> CheckResult:
             except Exception as error:
                 return failed(name, f"case '{case}' raised {type(error).__name__}: {error_reason(error)}")
             days = len(utc_days(start, finish))
-            if any("ALLOW FILTERING" in query.upper() for query in watched.queries):
+            if any(allows_filtering(query) for query in watched.queries):
                 return failed(name, f"case '{case}': a query with ALLOW FILTERING scans every partition. Hint: name "
                                     "device_id and day in each query, one query per day")
             if len(watched.execute_calls) != days:
@@ -222,6 +245,12 @@ def check_windows_between(function: Callable) -> CheckResult:
                                     "pd.to_datetime(frame[column], utc=True)")
             got = [] if frame is None or frame.empty else list(pd.to_datetime(frame["window_start"], utc=True))
             want = [] if expected.empty else list(expected["window_start"])
+            fetched = watched.rows_fetched()
+            if fetched > len(want):
+                return failed(name, f"case '{case}': the queries fetched {fetched} windows for the {len(want)} in the "
+                                    "range: whole day partitions, filtered afterwards. Hint: let Cassandra cut the "
+                                    "range (window_start >= %s AND window_start < %s in each day's query); a partition "
+                                    "of a year of windows would cross the network whole")
             if got != want:
                 return failed(name, f"case '{case}': {len(got)} windows, expected {len(want)} (first expected: "
                                     f"{want[0] if want else 'none'}). Hint: one query per UTC day the range touches "

@@ -16,8 +16,9 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any, Callable, Optional
 
+from cassandra import ConsistencyLevel
 from cassandra.query import SimpleStatement
-from pyflink.common import Row, Time, Types
+from pyflink.common import Row, Time
 from pyflink.datastream import AsyncDataStream
 
 from iotlab.cassandra import (
@@ -44,15 +45,21 @@ from iotlab.course.checks import (  # noqa: F401 (class_or_reference: the notebo
     skipped,
 )
 from iotlab.jobs.anomalies.silences import STORE_ROW_TYPE  # the store rows' type: (kind, device_id, row)
-from iotlab.jobs.pipeline.cassandra_writer import ATTEMPTS, CassandraWriter, as_awaitable  # noqa: F401 (ATTEMPTS)
+from iotlab.jobs.pipeline.cassandra_writer import (  # noqa: F401 (ATTEMPTS)
+    ATTEMPTS,
+    OUTCOME_TYPE,
+    CassandraWriter,
+    as_awaitable,
+)
 
 CHECK_KEYSPACE = "iotlab_check_nb09"
 
 # ----------------------------------------------------------------------------- 09.1 the Cassandra writer
 
 # The reference for 09.1 is the pipeline's own writer: one session and the Store's prepared statements per task;
-# each row's upserts sent with ``execute_async`` and awaited; a failed write retried ATTEMPTS times with back-off,
-# then raised (the job fails and restarts from its last checkpoint).
+# each row's upserts sent with ``execute_async`` and awaited; a failure that can succeed later retried ATTEMPTS
+# times with back-off, then raised (the job restarts from its last checkpoint); a row Cassandra refuses returned as
+# ``refused(value, error)`` (the job sends it to T.sink-dlq and runs on).
 StoreWriter = CassandraWriter
 
 
@@ -75,41 +82,56 @@ def _alert(device: str, start: str, alert_at: str) -> dict:
             "score": 10.0, "details": {"gap_minutes": 10}}
 
 
-MISSING_TABLE_QUERY = f"SELECT * FROM {CHECK_KEYSPACE}.no_such_table"  # the node refuses it: a real failed request
+# A real request the one-node lab cannot serve for now: two replicas wanted, one alive. The node answers Unavailable,
+# an error that can succeed later (once a second replica is up), so a writer must retry it.
+UNAVAILABLE_QUERY = SimpleStatement(f"SELECT * FROM {CHECK_KEYSPACE}.{ALERTS_BY_DAY_TABLE} LIMIT 1",
+                                    consistency_level=ConsistencyLevel.TWO)
 
 
 class _DriverWatch:
     """While the check calls the learner's writer directly: count the sessions it connects, the statements it
-    prepares and the synchronous and asynchronous requests it sends (through any session but the check's own),
-    and make the next ``fail_next`` of its requests fail for real: each is sent as a query of a table that does
-    not exist, which the node refuses."""
+    prepares, the synchronous and asynchronous requests it sends (through any session but the check's own) and the
+    driver futures it waits for with a blocking ``.result()`` inside the event loop; and make the next
+    ``fail_next`` of its requests fail for real with an error that can succeed later: each is sent at
+    consistency TWO to the one-node lab, and the node answers Unavailable (too few replicas alive)."""
 
     def __init__(self, own_session) -> None:
         self.own = own_session
-        self.connects = self.prepares = self.executes = self.async_calls = 0
+        self.connects = self.prepares = self.executes = self.async_calls = self.blocking_results = 0
+        self.driver_depth = 0  # > 0 while a synchronous driver call (connect, prepare, execute) runs
         self.fail_next = 0
         self.clusters: list = []
 
     def __enter__(self) -> "_DriverWatch":
-        from cassandra.cluster import Cluster, Session
+        from cassandra.cluster import Cluster, ResponseFuture, Session
 
         self._originals = [(Cluster, "connect", Cluster.connect), (Session, "prepare", Session.prepare),
-                           (Session, "execute", Session.execute), (Session, "execute_async", Session.execute_async)]
-        connect, prepare, execute, execute_async = (original for _, _, original in self._originals)
+                           (Session, "execute", Session.execute), (Session, "execute_async", Session.execute_async),
+                           (ResponseFuture, "result", ResponseFuture.result)]
+        connect, prepare, execute, execute_async, result = (original for _, _, original in self._originals)
         watch = self
+
+        def inside_the_driver(call, *args: Any, **kwargs: Any):
+            """A driver call that waits for its own futures (connect, prepare, execute): those waits are not the
+            learner's ``.result()``, and are counted as what they are."""
+            watch.driver_depth += 1
+            try:
+                return call(*args, **kwargs)
+            finally:
+                watch.driver_depth -= 1
 
         def watched_connect(cluster, *args: Any, **kwargs: Any):
             watch.connects += 1
             watch.clusters.append(cluster)
-            return connect(cluster, *args, **kwargs)
+            return inside_the_driver(connect, cluster, *args, **kwargs)
 
         def watched_prepare(session, *args: Any, **kwargs: Any):
             watch.prepares += session is not watch.own
-            return prepare(session, *args, **kwargs)
+            return inside_the_driver(prepare, session, *args, **kwargs)
 
         def watched_execute(session, *args: Any, **kwargs: Any):
             watch.executes += session is not watch.own
-            return execute(session, *args, **kwargs)
+            return inside_the_driver(execute, session, *args, **kwargs)
 
         def watched_execute_async(session, query, *args: Any, **kwargs: Any):
             if session is watch.own:
@@ -117,11 +139,21 @@ class _DriverWatch:
             watch.async_calls += 1
             if watch.fail_next > 0:
                 watch.fail_next -= 1
-                return execute_async(session, MISSING_TABLE_QUERY)
+                return execute_async(session, UNAVAILABLE_QUERY)
             return execute_async(session, query, *args, **kwargs)
+
+        def watched_result(future, *args: Any, **kwargs: Any):
+            try:
+                asyncio.get_running_loop()
+                # .result() with an event loop running in this thread, called by the learner's code: it blocks
+                watch.blocking_results += watch.driver_depth == 0
+            except RuntimeError:
+                pass
+            return result(future, *args, **kwargs)
 
         Cluster.connect, Session.prepare = watched_connect, watched_prepare
         Session.execute, Session.execute_async = watched_execute, watched_execute_async
+        ResponseFuture.result = watched_result
         return self
 
     def __exit__(self, *exc_info: Any) -> None:
@@ -166,10 +198,17 @@ def _contract(record: dict) -> dict:
     return {key: timestamp_text(value) if key in times else value for key, value in record.items()}
 
 
-WRITER_HINT = ("open(): self.session = cassandra_session(); self.store = Store(self.session, self.keyspace). "
-               "async_invoke(): json.loads(value.row), then by value.kind the Store's statements with window_values, "
-               "latest_reading_values or alert_values; send them with self.session.execute_async, await them "
-               "(as_awaitable), retry a failure with back-off, raise after the last attempt, return [value.kind]")
+WRITER_HINT = ("open(): one session for the task and the Store's prepared statements. async_invoke(): the statements "
+               "this kind of row needs (an alert goes to both alert tables), sent with execute_async and awaited "
+               "(as_awaitable); return [written(value)] once they are all in Cassandra")
+
+
+def _outcome(returned: Any) -> Optional[Any]:
+    """The one outcome in what ``async_invoke`` returned (a list with one Row), or None when it is not that."""
+    if not isinstance(returned, (list, tuple)) or len(returned) != 1:
+        return None
+    outcome = returned[0]
+    return outcome if all(hasattr(outcome, field) for field in ("kind", "device_id", "row", "error")) else None
 
 
 def _direct_cases(writer, session) -> Optional[CheckResult]:
@@ -196,9 +235,11 @@ def _direct_cases(writer, session) -> Optional[CheckResult]:
             except Exception as error:
                 return failed(name, f"a window row raised {type(error).__name__}: {error_reason(error)}. Hint: "
                                     f"{WRITER_HINT}")
-            if not isinstance(returned, (list, tuple)) or list(returned) != ["window"]:
-                return failed(name, f"async_invoke returned {returned!r} for a window row: return [value.kind], the "
-                                    "list of this row's results (the job counts the rows written)")
+            outcome = _outcome(returned)
+            if outcome is None or outcome.error is not None or outcome.kind != "window":
+                return failed(name, f"async_invoke returned {returned!r} for a window row: return [written(value)], "
+                                    "the row's outcome (the job counts the rows written and sends refused ones to "
+                                    "T.sink-dlq)")
         stored = export_windows(session, CHECK_KEYSPACE)
         if stored != [_contract(window) for window in windows]:
             return failed(name, f"after two window rows the windows table holds {stored}. Hint: a window is "
@@ -238,29 +279,55 @@ def _direct_cases(writer, session) -> Optional[CheckResult]:
         try:
             invoke("window", retried)
         except Exception as error:
-            return failed(name, f"the node refused one write (the check made that request fail) and async_invoke "
-                                f"raised {type(error).__name__}: {error_reason(error)}. Hint: a write can fail once (a "
-                                "busy or restarting node, a lost connection): retry it a few times, waiting 0.1 s, "
-                                "0.2 s, ... in between (the upserts are idempotent, so sending one again is safe)")
+            return failed(name, f"the node answered Unavailable once (too few replicas alive: an error that can "
+                                f"succeed later) and async_invoke raised {type(error).__name__}: "
+                                f"{error_reason(error)}. Hint: retry what can succeed later "
+                                "(iotlab.cassandra.can_succeed_later) a few times, waiting longer each time (the "
+                                "upserts are idempotent, so sending one again is safe)")
         if watch.async_calls - calls_before < 2 or _contract(retried) not in export_windows(session, CHECK_KEYSPACE):
-            return failed(name, "after one refused request the window was not sent again: await every write (an "
-                                "error that is not awaited is never seen), and retry a failed one (execute_async "
-                                "once more) instead of giving up on it")
+            return failed(name, "after one Unavailable answer the window was not sent again: await every write (an "
+                                "error that is not awaited is never seen), and retry one that can succeed later "
+                                "(execute_async once more) instead of giving up on it")
         poison = {**_window("device-06", "2025-11-06T00:10:00Z", "2025-11-06T00:15:00Z", 5, 19.0), "device_id": None}
         calls_before = watch.async_calls
         try:
             returned = invoke("window", poison)
         except asyncio.TimeoutError:
-            return failed(name, "a write that fails every time was still being retried after 10 s: give up after a "
-                                "few attempts and raise the error")
+            return failed(name, "a window without a device_id (the node refuses it: InvalidRequest) was still being "
+                                "retried after 10 s: a refused row gets the same answer every time")
+        except Exception as error:
+            return failed(name, f"a window without a device_id, which the node refuses (InvalidRequest), raised "
+                                f"{type(error).__name__}: {error_reason(error)}. Raising fails the job, and the "
+                                "restarted job would meet the same row again, forever. Return [refused(value, error)] "
+                                "instead: the job sends it to T.sink-dlq and runs on (iotlab.cassandra.is_refused)")
+        outcome = _outcome(returned)
+        if outcome is None or not outcome.error or "InvalidRequest" not in outcome.error:
+            return failed(name, f"a window without a device_id, which the node refuses, returned {returned!r}: return "
+                                "[refused(value, error)], which carries the row and the node's error to T.sink-dlq "
+                                "(a row dropped without a trace is lost)")
+        if watch.async_calls - calls_before > 1:
+            return failed(name, f"a row the node refused (InvalidRequest) was sent {watch.async_calls - calls_before} "
+                                "times: retry only what can succeed later (timeouts, unavailable, overloaded, "
+                                "connection errors); a refused row gets the same answer every time")
+        calls_before = watch.async_calls
+        watch.fail_next = 1000
+        hopeless = _window("device-07", "2025-11-06T00:10:00Z", "2025-11-06T00:15:00Z", 5, 19.0)
+        try:
+            returned = invoke("window", hopeless)
+        except asyncio.TimeoutError:
+            return failed(name, "a write the node keeps answering Unavailable was still being retried after 10 s: give "
+                                "up after a few attempts and raise the error (Flink then restarts the job, with its "
+                                "own back-off, for as long as the outage lasts)")
         except Exception:
             if watch.async_calls - calls_before < 2:
-                return failed(name, "a write that failed was raised at once, not retried: retry a few times first")
+                return failed(name, "a write that can succeed later (Unavailable) was raised at once, not retried")
         else:
-            return failed(name, f"a window without a device_id, which the node refuses every time, returned "
-                                f"{returned!r} instead of raising: the error was swallowed, and the row would be lost "
-                                "without a trace. After the last attempt, raise it: Flink then restarts the job from "
-                                "its last checkpoint (and, with no restart attempts left, the job fails visibly)")
+            return failed(name, f"a write the node answered Unavailable every time returned {returned!r} instead of "
+                                "raising: when retries run out, raise the error. The job then restarts from its last "
+                                "checkpoint and writes the row again once Cassandra is back; swallowed (or set aside "
+                                "as refused), a row that would have succeeded later is lost")
+        finally:
+            watch.fail_next = 0
         if watch.connects:
             return failed(name, f"async_invoke connected {watch.connects} new session(s) for {rows} rows: connect "
                                 "once per task, in open(), and reuse that session for every row (each new session "
@@ -272,6 +339,10 @@ def _direct_cases(writer, session) -> Optional[CheckResult]:
             return failed(name, f"{watch.executes} synchronous session.execute call(s) in async_invoke: each blocks "
                                 "the event loop until the node answers, so the rows are written one at a time. Use "
                                 "session.execute_async and await it (as_awaitable)")
+        if watch.blocking_results:
+            return failed(name, f"{watch.blocking_results} driver future(s) waited for with .result() inside "
+                                "async_invoke: .result() blocks the event loop until the node answers, so the rows are "
+                                "written one at a time. Await the future instead (await as_awaitable(future))")
     return None
 
 
@@ -294,16 +365,16 @@ def _flink_rows() -> tuple[list[Row], dict[str, list[dict]]]:
     return rows, expected
 
 
-def _run_in_flink(writer_class: type, rows: list[Row]) -> list[str]:
+def _run_in_flink(writer_class: type, rows: list[Row]) -> list[Row]:
     """The learner's writer in a real (in-process) Flink job, fed from a collection; its outputs."""
     from iotlab.flink.environments import stream_environment
 
     env = stream_environment(kafka=False, options={"restart-strategy.type": "none"})
     env.set_parallelism(1)
     stream = env.from_collection(rows, type_info=STORE_ROW_TYPE)
-    written = AsyncDataStream.unordered_wait(stream, writer_class(CHECK_KEYSPACE), Time.seconds(60), capacity=16,
-                                             output_type=Types.STRING())
-    return list(written.execute_and_collect())
+    outcomes = AsyncDataStream.unordered_wait(stream, writer_class(CHECK_KEYSPACE), Time.seconds(60), capacity=16,
+                                              output_type=OUTCOME_TYPE)
+    return list(outcomes.execute_and_collect())
 
 
 def _job_failure(error: BaseException) -> str:
@@ -346,9 +417,11 @@ def check_store_writer(writer_class: type) -> CheckResult:
             return failed(name, f"in a Flink job, the writer failed: {_job_failure(error)}. Hint: everything the "
                                 "writer holds before open() is pickled and sent to Flink's Python workers: create the "
                                 "session in open(), never in __init__")
-        if sorted(outputs) != sorted(row.kind for row in rows):
-            return failed(name, f"the Flink job emitted {Counter(outputs)} for rows {Counter(r.kind for r in rows)}: "
-                                "return [value.kind] once each row is written")
+        emitted = Counter((outcome.kind, outcome.error) for outcome in outputs)
+        if emitted != Counter((row.kind, None) for row in rows):
+            return failed(name, f"the Flink job emitted {dict(emitted)} (kind, error) for rows "
+                                f"{dict(Counter(r.kind for r in rows))}: return [written(value)] once each row is "
+                                "written")
         actual = {"windows": export_windows(session, CHECK_KEYSPACE), "alerts": export_alerts(session, CHECK_KEYSPACE),
                   "latest": export_latest(session, CHECK_KEYSPACE)}
         for kind, want in expected.items():
@@ -358,8 +431,9 @@ def check_store_writer(writer_class: type) -> CheckResult:
         if _alerts_by_day(session, expected["alerts"]) != expected["alerts"]:
             return failed(name, "after the Flink job, alerts_by_day does not hold the two alerts")
         return passed(name, f"every kind of row written (alerts in both tables, the newest reading kept whatever the "
-                            f"order), a refused write retried, a lost cause raised, one session and no blocking call; "
-                            f"then {len(rows)} rows through a real Flink job, equal in Cassandra")
+                            f"order), an Unavailable answer retried, a refused row set aside without a retry, a lasting "
+                            f"outage raised, one session and no blocking call; then {len(rows)} rows through a real "
+                            f"Flink job, equal in Cassandra")
 
 
 # ----------------------------------------------------------------------------- 09.2 a dashboard panel
@@ -589,6 +663,18 @@ COMPARE_CASES = [
     ("a duplicate that differs", (_EXPECTED + [{**_EXPECTED[1], "avg_temp": 30.0}], _EXPECTED, WINDOW_KEY)),
     ("nothing read back", ([], list(reversed(_EXPECTED)), WINDOW_KEY)),
     ("nothing expected", (_EXPECTED[:1], [], WINDOW_KEY)),
+    ("an end time that differs", ([{**_EXPECTED[0], "window_end": "2025-11-05T22:10:00Z"}] + _EXPECTED[1:],
+                                   _EXPECTED, WINDOW_KEY)),
+    ("a minimum and a maximum that differ", (_EXPECTED[:2] + [{**_EXPECTED[2], "min_temp": 19.5},
+                                                              {**_EXPECTED[3], "max_temp": 23.0}], _EXPECTED,
+                                             WINDOW_KEY)),
+    ("a field only the row read back has", ([{**_EXPECTED[0], "ttl": 7776000}] + _EXPECTED[1:], _EXPECTED,
+                                            WINDOW_KEY)),
+    ("an alert's details (a dict) that differ",
+     ([{"device_id": "device-01", "kind": "spike", "alert_at": "2025-11-05T22:03:00.000Z", "score": 4.2,
+        "details": {"threshold": 3.0, "window": 20}}],
+      [{"device_id": "device-01", "kind": "spike", "alert_at": "2025-11-05T22:03:00.000Z", "score": 4.2,
+        "details": {"threshold": 3.5, "window": 20}}], ("device_id", "kind", "alert_at"))),
     ("a one-field key, a text value", ([{"device_id": "device-01", "status": "OK", "temperature": 20.5},
                                         {"device_id": "device-02", "status": "FAULT", "temperature": 19.0}],
                                        [{"device_id": "device-01", "status": "OK", "temperature": 20.5},

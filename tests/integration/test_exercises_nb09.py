@@ -8,7 +8,6 @@ import asyncio
 import json
 
 import pytest
-
 from cassandra import InvalidRequest
 
 from iotlab.cassandra import (

@@ -26,9 +26,9 @@ from typing import Any, Callable, Hashable, Iterable, Iterator, Optional, Sequen
 
 from cassandra import InvalidRequest, OperationTimedOut, Timeout, Unavailable
 from cassandra.cluster import NoHostAvailable, Session
+from cassandra.concurrent import execute_concurrent, execute_concurrent_with_args
 from cassandra.connection import ConnectionException
 from cassandra.protocol import IsBootstrappingErrorMessage, OverloadedErrorMessage
-from cassandra.concurrent import execute_concurrent, execute_concurrent_with_args
 from cassandra.query import BatchStatement, BatchType, PreparedStatement
 from tqdm.auto import tqdm
 

@@ -136,8 +136,9 @@ def error_reason(error: BaseException, limit: int = 300) -> str:
     return reason[:limit]
 
 
-_CQL_TOKEN = re.compile(r"""--[^\n]*|//[^\n]*|/\*.*?\*/|'(?:[^']|'')*'|"(?:[^"]|"")*"|\$\$.*?\$\$|[A-Za-z_][A-Za-z0-9_]*|\S""",
-                        re.DOTALL)
+_CQL_TOKEN = re.compile(r"""--[^\n]*|//[^\n]*|/\*.*?\*/"""  # comments
+                        r"""|'(?:[^']|'')*'|"(?:[^"]|"")*"|\$\$.*?\$\$"""  # strings and quoted names
+                        r"""|[A-Za-z_][A-Za-z0-9_]*|\S""", re.DOTALL)  # words, and any other character
 
 
 def cql_words(cql: str) -> list[str]:

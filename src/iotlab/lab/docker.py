@@ -137,7 +137,8 @@ class DockerLab:
         resumed = time.monotonic()
         while not PROBES[service](self.settings).healthy:
             if time.monotonic() > resumed + 120:
-                raise LabError(f"{service} did not answer within 120 s of unpausing", f"see `iotlab lab logs {service}`")
+                raise LabError(f"{service} did not answer within 120 s of unpausing",
+                               f"see `iotlab lab logs {service}`")
             time.sleep(0.5)
         elapsed = time.monotonic() - resumed
         say(f"Unpaused {service}; it answered again after {elapsed:.1f} s.")

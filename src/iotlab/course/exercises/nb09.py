@@ -431,9 +431,9 @@ def check_store_writer(writer_class: type) -> CheckResult:
         if _alerts_by_day(session, expected["alerts"]) != expected["alerts"]:
             return failed(name, "after the Flink job, alerts_by_day does not hold the two alerts")
         return passed(name, f"every kind of row written (alerts in both tables, the newest reading kept whatever the "
-                            f"order), an Unavailable answer retried, a refused row set aside without a retry, a lasting "
-                            f"outage raised, one session and no blocking call; then {len(rows)} rows through a real "
-                            f"Flink job, equal in Cassandra")
+                            "order), an Unavailable answer retried, a refused row set aside without a retry, a "
+                            "lasting outage raised, one session and no blocking call; then "
+                            f"{len(rows)} rows through a real Flink job, equal in Cassandra")
 
 
 # ----------------------------------------------------------------------------- 09.2 a dashboard panel

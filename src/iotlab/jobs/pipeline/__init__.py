@@ -23,5 +23,5 @@ from iotlab.jobs.pipeline.runner import (
 )
 
 __all__ = ["CassandraWriter", "LATEST_MINUTES", "PipelineSummary", "as_awaitable", "build",
-           "consumer_group", "graph_statements", "job_name", "latest_checkpoint", "prepare", "reference", "refused", "run",
-           "submit", "summarize", "written"]
+           "consumer_group", "graph_statements", "job_name", "latest_checkpoint", "prepare", "reference", "refused",
+           "run", "submit", "summarize", "written"]

@@ -58,8 +58,10 @@ def test_alone_selects_notebook_09_and_the_tests_that_kill_a_service_or_drop_key
     selected = [line for line in run.stdout.splitlines() if "::" in line]
     files = {line.split("::")[0].removesuffix(".ipynb") for line in selected}
     assert files == {"solutions/09_end_to_end_pipeline", "notebooks/09_end_to_end_pipeline",
-                     "tests/integration/test_pipeline.py", "tests/integration/test_cassandra_store.py"}, \
+                     "tests/integration/test_pipeline.py", "tests/integration/test_pipeline_failures.py",
+                     "tests/integration/test_cassandra_store.py"}, \
         run.stdout[-2000:]
     tests = [line.split("::")[1] for line in selected if line.startswith("tests/")]
-    assert sorted(tests) == ["test_reset_drops_the_course_keyspaces_only",
+    assert sorted(tests) == ["test_a_three_minute_cassandra_outage_ends_with_the_rows_of_a_clean_run",
+                             "test_reset_drops_the_course_keyspaces_only",
                              "test_unbounded_run_survives_a_killed_taskmanager"]

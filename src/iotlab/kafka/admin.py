@@ -11,6 +11,7 @@ from confluent_kafka.admin import ConfigResource, NewTopic
 from iotlab.core.errors import ServiceTimeout, TopicNotFound
 from iotlab.core.settings import Settings
 from iotlab.kafka.clients import admin_client, consumer
+from iotlab.kafka.reading import watermark_offsets
 
 
 def recreate_topic(
@@ -87,7 +88,7 @@ def topic_size(topic: str, settings: Optional[Settings] = None) -> int:
                                 f"produce to it first (e.g. `iotlab replay FILE --topic {topic}`)")
         total = 0
         for partition in metadata.partitions:
-            low, high = reader.get_watermark_offsets(TopicPartition(topic, partition), timeout=10)
+            low, high = watermark_offsets(reader, TopicPartition(topic, partition))
             total += high - low
         return total
     finally:

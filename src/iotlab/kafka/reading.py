@@ -9,7 +9,7 @@ import time
 from dataclasses import dataclass
 from typing import Optional
 
-from confluent_kafka import OFFSET_BEGINNING, KafkaException, TopicPartition
+from confluent_kafka import OFFSET_BEGINNING, KafkaError, KafkaException, TopicPartition
 
 from iotlab.core.errors import ServiceTimeout
 from iotlab.core.settings import Settings
@@ -28,6 +28,24 @@ class StoredMessage:
     headers: tuple = ()  # (name, bytes) pairs
 
 
+# What a broker answers for a moment after a topic is created or a partition's leader moves.
+NOT_READY_YET = {KafkaError.NOT_LEADER_FOR_PARTITION, KafkaError.LEADER_NOT_AVAILABLE, KafkaError.UNKNOWN_TOPIC_OR_PART}
+
+
+def watermark_offsets(reader, partition: TopicPartition, attempts: int = 10) -> tuple[int, int]:
+    """(low, high) of one partition, asked again while the broker says it is not ready to answer: right after a
+    topic is created (or a leader moves) a broker may answer NOT_LEADER_FOR_PARTITION or LEADER_NOT_AVAILABLE for
+    a moment, until the metadata settles."""
+    for attempt in range(1, attempts + 1):
+        try:
+            return reader.get_watermark_offsets(partition, timeout=10)
+        except KafkaException as error:
+            if error.args[0].code() not in NOT_READY_YET or attempt == attempts:
+                raise
+            time.sleep(0.2 * attempt)
+    raise AssertionError("unreachable")
+
+
 def read_topic(topic: str, settings: Optional[Settings] = None, timeout_s: float = 60.0) -> list[StoredMessage]:
     """Every message in ``topic`` from the first offset to the end it has now (a bounded read).
 
@@ -44,7 +62,7 @@ def read_topic(topic: str, settings: Optional[Settings] = None, timeout_s: float
             raise KafkaException(metadata.error)
         ends = {}
         for partition in metadata.partitions:
-            low, high = reader.get_watermark_offsets(TopicPartition(topic, partition), timeout=10)
+            low, high = watermark_offsets(reader, TopicPartition(topic, partition))
             if high > low:
                 ends[partition] = high
         reader.assign([TopicPartition(topic, partition, OFFSET_BEGINNING) for partition in ends])

@@ -218,15 +218,25 @@ def newest_first(session, keyspace, device_id, start, end):
     return frame.iloc[::-1] if not frame.empty else frame
 
 
-def allow_filtering_scan(session, keyspace, device_id, start, end):
-    """Right rows, from one query that scans every partition."""
-    rows = session.execute(f"SELECT window_start, avg_temp FROM {keyspace}.windows_by_device_day WHERE device_id = %s "
-                           "AND window_start >= %s AND window_start < %s ALLOW FILTERING", (device_id, start, end))
-    import pandas as pd
+def scan_with(name: str, clause: str):
+    """Right rows, from one query that scans every partition, ending with ``clause`` (ALLOW FILTERING, spelled
+    some way)."""
+    def scan(session, keyspace, device_id, start, end):
+        import pandas as pd
 
-    frame = pd.DataFrame(list(rows), columns=["window_start", "avg_temp"])
-    frame["window_start"] = pd.to_datetime(frame["window_start"], utc=True)
-    return frame.sort_values("window_start").reset_index(drop=True)
+        rows = session.execute(f"SELECT window_start, avg_temp FROM {keyspace}.windows_by_device_day "
+                               f"WHERE device_id = %s AND window_start >= %s AND window_start < %s {clause}",
+                               (device_id, start, end))
+        frame = pd.DataFrame(list(rows), columns=["window_start", "avg_temp"])
+        frame["window_start"] = pd.to_datetime(frame["window_start"], utc=True)
+        return frame.sort_values("window_start").reset_index(drop=True)
+
+    scan.__name__ = name
+    return scan
+
+
+allow_filtering_scan = scan_with("allow_filtering_scan", "ALLOW FILTERING")
+allow_filtering_over_two_lines = scan_with("allow_filtering_over_two_lines", "ALLOW\n   FILTERING")
 
 
 def filtered_in_pandas(session, keyspace, device_id, start, end):
@@ -245,19 +255,8 @@ def filtered_in_pandas(session, keyspace, device_id, start, end):
     return frame.sort_values("window_start").reset_index(drop=True)
 
 
-def allow__filtering_scan(session, keyspace, device_id, start, end):
-    """The scan of allow_filtering_scan, its two keywords on two lines."""
-    rows = session.execute(f"SELECT window_start, avg_temp FROM {keyspace}.windows_by_device_day WHERE device_id = %s "
-                           "AND window_start >= %s AND window_start < %s ALLOW\n   FILTERING", (device_id, start, end))
-    import pandas as pd
-
-    frame = pd.DataFrame(list(rows), columns=["window_start", "avg_temp"])
-    frame["window_start"] = pd.to_datetime(frame["window_start"], utc=True)
-    return frame.sort_values("window_start").reset_index(drop=True)
-
-
 @pytest.mark.parametrize("wrong", [first_day_only, end_inclusive, newest_first, allow_filtering_scan,
-                                   filtered_in_pandas, allow__filtering_scan])
+                                   filtered_in_pandas, allow_filtering_over_two_lines])
 def test_windows_between_wrong_answers_fail(lab_settings, wrong):
     result = nb08.check_windows_between(wrong)
     assert not result.passed and not result.skipped

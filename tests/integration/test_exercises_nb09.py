@@ -115,6 +115,18 @@ class SetsAsideTheOutage(nb09.StoreWriter):
             return [refused(value, error)]
 
 
+class SetsAsideEveryFailure(nb09.StoreWriter):
+    """Any failure, even one that can succeed later, goes to the dead-letter topic at once."""
+
+    async def async_invoke(self, value):
+        try:
+            await asyncio.gather(*(as_awaitable(self.session.execute_async(statement))
+                                   for statement in statements(self.store, value)))
+        except Exception as error:
+            return [refused(value, error)]
+        return [written(value)]
+
+
 class NoRetry(nb09.StoreWriter):
     """Raises at the first failed write."""
 
@@ -250,7 +262,8 @@ class SessionInInit(nb09.StoreWriter):
 
 WRONG_WRITERS = {
     OneAlertTable: "BOTH alert tables", ArrivalWins: "USING TIMESTAMP", Swallows: "swallowed",
-    SetsAsideTheOutage: "set aside as refused", NoRetry: "can succeed later", RetriesEverything: "retry only what",
+    SetsAsideTheOutage: "set aside as refused", SetsAsideEveryFailure: "not sent again",
+    NoRetry: "can succeed later", RetriesEverything: "retry only what",
     RaisesTheRefusedRow: "forever", RetriesForever: "still being retried", FireAndForget: "await every write",
     BlocksOnTheFuture: ".result()", SessionPerRow: "new session", PreparesPerRow: "prepared",
     Synchronous: "synchronous", ReturnsTheKind: "return [written(value)]", SessionInInit: "in a Flink job",

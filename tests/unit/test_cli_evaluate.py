@@ -23,13 +23,20 @@ def recorded(tmp_path):
     return stream, alerts
 
 
+def pairs_order(kind: str) -> int:
+    return ["spike", "stuck", "drift", "offline", "out_of_range"].index(kind)
+
+
 def test_evaluate_finds_the_recording_beside_its_labels(tmp_path):
     stream, alerts = recorded(tmp_path)
     result = CliRunner().invoke(main, ["evaluate", "--alerts", str(alerts), "--labels", str(labels_path_of(stream))])
     assert result.exit_code == 0, result.output
     rows = [line.split() for line in result.output.splitlines()]
-    assert [row[1] for row in rows if row[0] == "detectors"] == ["spike", "stuck", "drift", "offline", "out_of_range"]
-    assert "random, same rate" in result.output and "fixed threshold" in result.output
+    pairs = [(row[1], row[2]) for row in rows if row[0] == "detectors"]
+    assert [kind for kind, _ in pairs] == sorted((kind for kind, _ in pairs), key=pairs_order) and len(pairs) >= 6
+    assert {("stuck", "temperature"), ("stuck", "humidity"), ("offline", "all")} <= set(pairs)
+    for baseline in ("random, same rate", "fixed band", "rolling z-score"):
+        assert baseline in result.output
 
 
 def test_evaluate_asks_for_the_recording_when_the_labels_name_does_not_tell_it(tmp_path):

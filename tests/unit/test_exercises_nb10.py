@@ -84,69 +84,83 @@ def test_stuck_reference_passes():
 
 
 class StuckBase(nb10.StuckSensor):
-    def open(self, runtime_context):
-        self.run = runtime_context.get_state(ValueStateDescriptor("run", Types.PICKLED_BYTE_ARRAY()))
+    """The reference's state (a run per quantity in a MapState); each wrong answer changes one rule in ``step``."""
+
+    def process_element(self, reading, ctx):
+        for quantity in ("temperature", "humidity"):
+            value = getattr(reading, quantity)
+            run = self.runs.get(quantity) if self.runs.contains(quantity) else None
+            if run is None or run[0] != value:
+                self.runs.put(quantity, (value, reading.event_ms, 0))
+                continue
+            yield from self.step(reading, quantity, value, run)
+
+    def step(self, reading, quantity, value, run):
+        raise NotImplementedError
+
+    @staticmethod
+    def alert(reading, quantity, start_ms):
+        return Row(device_id=reading.device_id, quantity=quantity, run_start_ms=start_ms, alert_ms=reading.event_ms)
 
 
 class RaisesEveryReading(StuckBase):
     """Raises for every reading of a run once it has lasted long enough."""
 
-    def process_element(self, reading, ctx):
-        values = (reading.temperature, reading.humidity)
-        run = self.run.value()
-        if run is None or run[0] != values:
-            self.run.update((values, reading.event_ms, False))
-            return
+    def step(self, reading, quantity, value, run):
         if reading.event_ms - run[1] >= nb10.STUCK_MINUTES * MINUTE_MS:
-            yield Row(device_id=reading.device_id, run_start_ms=run[1], alert_ms=reading.event_ms)
+            yield self.alert(reading, quantity, run[1])
 
 
 class StrictlyLonger(StuckBase):
     """Needs more than STUCK_MINUTES (> instead of >=)."""
 
+    def step(self, reading, quantity, value, run):
+        if not run[2] and reading.event_ms - run[1] > nb10.STUCK_MINUTES * MINUTE_MS:
+            self.runs.put(quantity, (value, run[1], 1))
+            yield self.alert(reading, quantity, run[1])
+
+
+class CountsReadings(StuckBase):
+    """Ten identical readings, whatever their spacing."""
+
+    def step(self, reading, quantity, value, run):
+        count = run[2] + 1
+        self.runs.put(quantity, (value, run[1], count))
+        if count == nb10.STUCK_MINUTES:
+            yield self.alert(reading, quantity, run[1])
+
+
+class TemperatureOnly(nb10.StuckSensor):
+    """Watches the temperature alone."""
+
+    def process_element(self, reading, ctx):
+        yield from (row for row in super().process_element(reading, ctx) if row.quantity == "temperature")
+
+
+class BothValuesTogether(nb10.StuckSensor):
+    """The old rule: stuck only while temperature AND humidity both repeat."""
+
+    def open(self, runtime_context):
+        self.run = runtime_context.get_state(ValueStateDescriptor("run", Types.PICKLED_BYTE_ARRAY()))
+
     def process_element(self, reading, ctx):
         values = (reading.temperature, reading.humidity)
         run = self.run.value()
         if run is None or run[0] != values:
             self.run.update((values, reading.event_ms, False))
             return
-        if not run[2] and reading.event_ms - run[1] > nb10.STUCK_MINUTES * MINUTE_MS:
-            self.run.update((values, run[1], True))
-            yield Row(device_id=reading.device_id, run_start_ms=run[1], alert_ms=reading.event_ms)
-
-
-class CountsReadings(StuckBase):
-    """Ten identical readings, whatever their spacing."""
-
-    def process_element(self, reading, ctx):
-        values = (reading.temperature, reading.humidity)
-        run = self.run.value()
-        if run is None or run[0] != values:
-            self.run.update((values, reading.event_ms, 1))
-            return
-        count = run[2] + 1
-        self.run.update((values, run[1], count))
-        if count == nb10.STUCK_MINUTES + 1:
-            yield Row(device_id=reading.device_id, run_start_ms=run[1], alert_ms=reading.event_ms)
-
-
-class TemperatureOnly(StuckBase):
-    """Ignores humidity."""
-
-    def process_element(self, reading, ctx):
-        run = self.run.value()
-        if run is None or run[0] != reading.temperature:
-            self.run.update((reading.temperature, reading.event_ms, False))
-            return
         if not run[2] and reading.event_ms - run[1] >= nb10.STUCK_MINUTES * MINUTE_MS:
-            self.run.update((reading.temperature, run[1], True))
-            yield Row(device_id=reading.device_id, run_start_ms=run[1], alert_ms=reading.event_ms)
+            self.run.update((values, run[1], True))
+            for quantity in ("temperature", "humidity"):
+                yield Row(device_id=reading.device_id, quantity=quantity, run_start_ms=run[1],
+                          alert_ms=reading.event_ms)
 
 
 @pytest.mark.parametrize("wrong, rule", [(RaisesEveryReading, "one alert per run"),
                                          (StrictlyLonger, "exactly STUCK_MINUTES is stuck"),
                                          (CountsReadings, "in minutes, not readings"),
-                                         (TemperatureOnly, "temperature AND humidity")],
+                                         (TemperatureOnly, "the humidity is stuck though the temperature moves"),
+                                         (BothValuesTogether, "the temperature is stuck though the humidity moves")],
                          ids=lambda case: getattr(case, "__name__", ""))
 def test_stuck_wrong_answers_fail_with_the_rule_they_broke_and_times_in_utc(wrong, rule):
     result = nb10.check_stuck_sensor(wrong)
@@ -202,6 +216,8 @@ def test_event_scores_wrong_answers_fail(wrong):
 
 def test_the_stuck_cases_cover_every_rule():
     expected = nb10.expected_stuck(nb10.stuck_cases())
-    assert "nine-minutes" not in expected and "humidity-moves" not in expected
+    assert "nine-minutes" not in expected
+    assert [quantity for quantity, _, _ in expected["humidity-moves"]] == ["temperature"]
+    assert [quantity for quantity, _, _ in expected["temperature-moves"]] == ["humidity"]
     assert len(expected["long-run"]) == 2 and len(expected["ten-minutes"]) == 1 and len(expected["slow-device"]) == 1
-    assert timestamp_ms("2025-11-05T12:10:00Z") == expected["ten-minutes"][0][1]
+    assert timestamp_ms("2025-11-05T12:10:00Z") == expected["ten-minutes"][0][2]

@@ -20,6 +20,7 @@ from iotlab.core import END_OF_INPUT, MINUTE_MS, OFFLINE_GAP_MINUTES, timestamp_
 from iotlab.core.paths import project_root
 from iotlab.flink import RAW_RECORD_TYPE, RAW_SOURCE_TABLE, stream_environment, table_environment
 from iotlab.jobs import anomalies, device_averages, pipeline, silence_alerts, window_aggregate
+from iotlab.jobs.anomalies.detectors import alert_order
 from iotlab.sim import SensorSimulator, SimulationConfig
 
 TOPIC = "unit.readings"
@@ -211,7 +212,7 @@ def test_pipeline_graph_equals_batch_recomputation(lines, tmp_path):
 
     def stored(found: list[dict]) -> list[dict]:  # as the store exports them
         return sorted(({**a, **{k: timestamp_text(a[k]) for k in ("alert_at", "start", "end")}} for a in found),
-                      key=lambda a: (timestamp_ms(a["alert_at"]), a["device_id"], a["kind"]))
+                      key=alert_order)
 
     expected = reference.expected_alerts(lines)
     assert reference.differences(stored(by_kind["alert"]), [a for a in expected if a["kind"] != "offline"]) == []
@@ -224,8 +225,9 @@ def test_pipeline_graph_equals_batch_recomputation(lines, tmp_path):
     for reading in reference.valid_readings(lines):
         last[reading["device_id"]] = max(last.get(reading["device_id"], 0), timestamp_ms(reading["timestamp"]))
     gap_ms = OFFLINE_GAP_MINUTES * MINUTE_MS
-    at_the_end = [{"device_id": device, "kind": "offline", "alert_at": at + gap_ms, "start": at, "end": at + gap_ms,
-                   "score": float(OFFLINE_GAP_MINUTES), "details": {"gap_minutes": OFFLINE_GAP_MINUTES}}
+    at_the_end = [{"device_id": device, "kind": "offline", "quantity": "all", "alert_at": at + gap_ms, "start": at,
+                   "end": at + gap_ms, "score": float(OFFLINE_GAP_MINUTES),
+                   "details": {"gap_minutes": OFFLINE_GAP_MINUTES}}
                   for device, at in last.items()]
     assert reference.differences(stored(by_kind["silence"]), stored(offline + at_the_end)) == []
 

@@ -100,17 +100,39 @@ class AlertsAtTheEnd(nb06.SilenceTimer):
 
 
 class TemperatureOnly(nb10.StuckSensor):
-    """Stuck when the temperature alone stays the same."""
+    """Watches the temperature alone: a stuck humidity probe goes unseen."""
 
     def process_element(self, reading, ctx):
-        yield from super().process_element(Row(device_id=reading.device_id, event_ms=reading.event_ms,
-                                               temperature=reading.temperature, humidity=0.0), ctx)
+        for row in super().process_element(reading, ctx):
+            if row.quantity == "temperature":
+                yield row
+
+
+class BothValuesTogether(KeyedProcessFunction):
+    """The old rule: stuck only while temperature AND humidity repeat, so a stuck probe whose other quantity
+    still moves goes unseen."""
+
+    def open(self, runtime_context):
+        self.run = runtime_context.get_state(ValueStateDescriptor("run", Types.PICKLED_BYTE_ARRAY()))
+
+    def process_element(self, reading, ctx):
+        values = (reading.temperature, reading.humidity)
+        run = self.run.value()
+        if run is None or run[0] != values:
+            self.run.update((values, reading.event_ms, False))
+            return
+        if not run[2] and reading.event_ms - run[1] >= nb10.STUCK_MINUTES * 60_000:
+            self.run.update((values, run[1], True))
+            for quantity in ("temperature", "humidity"):
+                yield Row(device_id=reading.device_id, quantity=quantity, run_start_ms=run[1],
+                          alert_ms=reading.event_ms)
 
 
 @pytest.mark.parametrize("check, wrong", [(nb06.check_silence_timer, AlertsWithoutAGap),
                                           (nb06.check_silence_timer, ReleasesBeforeDeciding),
                                           (nb06.check_silence_timer, AlertsAtTheEnd),
-                                          (nb10.check_stuck_sensor, TemperatureOnly)])
+                                          (nb10.check_stuck_sensor, TemperatureOnly),
+                                          (nb10.check_stuck_sensor, BothValuesTogether)])
 def test_a_wrong_answer_fails_before_any_flink_job(monkeypatch, check, wrong):
     monkeypatch.setattr(keyed, "run_in_flink", lambda *a, **k: pytest.fail("a Flink job ran for a wrong answer"))
     result = check(wrong)

@@ -10,6 +10,7 @@ at a time, since each bucket is its own partition.
 from __future__ import annotations
 
 import json
+import re
 from datetime import date, timedelta
 from typing import Any, Iterable, Optional
 
@@ -20,21 +21,52 @@ from cassandra.query import SimpleStatement
 from iotlab.cassandra.schema import (
     ALERTS_BY_DAY_TABLE,
     ALERTS_BY_DEVICE_TABLE,
+    COURSE_KEYSPACE_PREFIX,
     LATEST_READING_TABLE,
     WINDOWS_TABLE,
     check_keyspace_name,
+    schema_statements,
 )
 from iotlab.cassandra.writes import (
     DEFAULT_CONCURRENCY,
     WriteSummary,
     prepare_idempotent,
+    ttl_from_event_time,
     write_concurrently,
     write_partition_batches,
 )
-from iotlab.core.timestamps import Moment, as_utc, epoch_micros, utc_day, utc_days
+from iotlab.core.timestamps import Moment, as_utc, epoch_micros, epoch_ms, utc_day, utc_days
 
 FLEET = "fleet"  # the one partition of latest_reading_by_fleet: the lab has one fleet
 PAGE_SIZE = 1000  # rows per page when reading: the driver fetches the next page as the loop reaches it
+
+
+def table_retention_s(table: str) -> Optional[int]:
+    """A table's ``default_time_to_live`` in ``schema.cql`` (seconds), or None when its rows never expire.
+
+    Read from the schema, so the retention has one definition: the table's own, which learners read in CQL.
+    """
+    for statement in schema_statements(COURSE_KEYSPACE_PREFIX):
+        if re.search(rf"CREATE TABLE IF NOT EXISTS \w+\.{table} \(", statement):
+            found = re.search(r"default_time_to_live\s*=\s*(\d+)", statement)
+            return int(found.group(1)) if found else None
+    raise ValueError(f"schema.cql has no table {table!r}")
+
+
+WINDOW_RETENTION_S = table_retention_s(WINDOWS_TABLE)  # 90 days
+ALERT_RETENTION_S = table_retention_s(ALERTS_BY_DAY_TABLE)  # 365 days, alerts_by_device_day's too
+
+
+def window_ttl_s(window: dict, now_ms: Optional[int] = None) -> int:
+    """Seconds a window row should live: the windows' retention counted from the window's start (the moment that
+    also picks its day bucket), not from the write (``ttl_from_event_time``)."""
+    return ttl_from_event_time(epoch_ms(window["window_start"]), WINDOW_RETENTION_S, now_ms)
+
+
+def alert_ttl_s(alert: dict, now_ms: Optional[int] = None) -> int:
+    """Seconds an alert row should live: the alerts' retention counted from ``alert_at`` (the moment that also
+    picks its day bucket), not from the write (``ttl_from_event_time``)."""
+    return ttl_from_event_time(epoch_ms(alert["alert_at"]), ALERT_RETENTION_S, now_ms)
 
 
 WINDOW_COLUMNS = ["device_id", "day", "window_start", "window_end", "readings", "avg_temp", "min_temp", "max_temp",

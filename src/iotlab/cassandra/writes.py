@@ -9,6 +9,9 @@
 - ``write_partition_batches``: UNLOGGED batches, each holding rows of one partition only (a batch that
   spans partitions makes one coordinator do the work of many and is slower, not faster).
 
+``ttl_from_event_time`` says how long a row should live when its table keeps data for a retention counted from
+the data's own time (its event time), not from the moment it is written.
+
 Every function returns a ``WriteSummary``: how many rows were written and, for each one that failed, its
 position and the error. ``raise_for_failures`` turns failures into an exception for callers that must
 stop. A statement prepared with ``prepare_idempotent`` is marked safe to send again: a speculative-execution
@@ -33,6 +36,30 @@ from cassandra.query import BatchStatement, BatchType, PreparedStatement
 from tqdm.auto import tqdm
 
 DEFAULT_CONCURRENCY = 64  # requests in flight: enough to keep one node busy, far below its queue limits
+DAY_S = 24 * 60 * 60
+TTL_FLOOR_S = DAY_S  # the least a row written now lives, however old its data (see ttl_from_event_time)
+
+
+def ttl_from_event_time(event_ms: int, retention_s: int, now_ms: Optional[int] = None,
+                        floor_s: int = TTL_FLOOR_S) -> int:
+    """Seconds a row should live (``USING TTL``) so that it expires ``retention_s`` after its event time, not
+    after the write.
+
+    Why: a table's ``default_time_to_live`` counts from the write. A replay of old data (the course replays
+    readings of November 2025) would then keep every row the full retention from the replay, as though it
+    were new. Here a row of data ``age`` old gets ``retention_s - age``, rounded down to the second: it
+    never outlives its event time + retention.
+
+    ``floor_s`` (a day by default): data older than the retention would get nothing, yet a row written now must
+    live long enough to be read: by the notebook or the dashboard that wrote it, the same day. A day is
+    that, and far from the retention; a replay run again writes the rows again (the writes are idempotent).
+    Bounds: never more than ``retention_s`` (data stamped in the future gets the retention, not more), and
+    never less than one second, since a TTL of 0 would mean "never expires". ``now_ms``: the wall clock in
+    milliseconds since the epoch (this process's clock when None).
+    """
+    now_ms = time.time_ns() // 1_000_000 if now_ms is None else now_ms
+    remaining_s = (retention_s * 1000 - (now_ms - event_ms)) // 1000
+    return max(1, min(retention_s, max(floor_s, remaining_s)))
 
 
 class WriteFailed(RuntimeError):

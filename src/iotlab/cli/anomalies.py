@@ -60,11 +60,12 @@ def _read_jsonl(path: Path, what: str) -> list[dict]:
 @click.option("--readings", "readings_path", default=None, type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="The recorded stream (NAME.jsonl), for the baselines; default: the labels' file without .labels.")
 @click.option("--tolerance", type=click.IntRange(min=0), default=10, show_default=True,
-              help="Minutes an alert may fall before or after a labelled span and still find it.")
+              help="Minutes an alert may come after a labelled span ends and still find it (it may come at most "
+                   "1 minute before the span starts).")
 @fail_cleanly
 def evaluate(alerts_path: Path, labels_path: Path, readings_path: Path, tolerance: int) -> None:
-    """Event-level precision, recall, F1 and detection delay per kind, next to two baselines."""
-    from iotlab.jobs.anomalies.evaluation import evaluate_against_labels, table
+    """Event-level precision, recall, F1 and detection delay per kind and quantity, next to three baselines."""
+    from iotlab.jobs.anomalies.evaluation import LEAD_MINUTES, evaluate_against_labels, table
     from iotlab.sim.writers import LABELS_SUFFIX, stream_path_of
 
     alerts = _read_jsonl(alerts_path, "alerts file")
@@ -85,6 +86,7 @@ def evaluate(alerts_path: Path, labels_path: Path, readings_path: Path, toleranc
     if rows is None:
         raise OptionError(f"{readings_path} holds no valid reading, so the baselines have nothing to draw from",
                           "pass the recorded stream (NAME.jsonl) with --readings")
-    click.echo(f"tolerance: {tolerance} minutes around each labelled span; a span counts once")
+    click.echo(f"an alert finds a span of its device, kind and quantity from {LEAD_MINUTES} minute before it starts "
+               f"to {tolerance} minutes after it ends; a span counts once, and only its first alert is right")
     for line in table(rows):
         click.echo(line)

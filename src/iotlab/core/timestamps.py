@@ -45,7 +45,9 @@ def format_timestamp(moment: datetime, milliseconds: bool = False) -> str:
 def parse_timestamp(text: str) -> datetime:
     """An RFC 3339 timestamp (see above) as an aware datetime in UTC; ValueError for text that is no time.
 
-    A date or time that does not exist (February 30, 24:00, a 60th second) is refused, not rolled over.
+    A date or time that does not exist (February 30, 24:00, a 60th second) is refused, not rolled over, and so
+    is a time that its offset moves out of the years 0001 to 9999 in UTC (``9999-12-31T23:00:00-05:00``), which
+    a datetime cannot hold.
     """
     match = _TIMESTAMP.match(text) if isinstance(text, str) else None
     if match is None:
@@ -56,7 +58,10 @@ def parse_timestamp(text: str) -> datetime:
     offset = timedelta(0) if zone == "Z" else (1 if zone[0] == "+" else -1) * timedelta(
         hours=int(zone[1:3]), minutes=int(zone[4:6]))
     local = datetime(year, month, day, hour, minute, second, microseconds, tzinfo=timezone(offset))
-    return local.astimezone(timezone.utc)
+    try:
+        return local.astimezone(timezone.utc)
+    except OverflowError:
+        raise ValueError(f"{text!r} is outside the years 0001 to 9999 in UTC") from None
 
 
 def as_utc(value: Moment) -> datetime:

@@ -23,6 +23,12 @@ ground-truth **label**, kept apart from the readings (a label never travels insi
 
 Every label carries ``seq``: the position (0-based) of the record it describes in the emitted stream
 (``None`` for ``offline``, which describes records that were never sent).
+
+**Faults in one quantity** (``SimulationConfig.faults``, a ``QuantityFaults``): the table above is the course's
+classic mix, measured in readings and always on temperature (a stuck sensor freezes both values). With
+``faults`` set, spikes, drifts and stuck spans hit ONE quantity, temperature or humidity, drawn at random; their
+lengths are in minutes, so they look the same at any reporting interval (1 s to 5 min); and their sizes are
+drawn from ranges the caller chooses (the detectors were not tuned on them). Such labels carry ``quantity``.
 """
 
 from __future__ import annotations
@@ -43,6 +49,28 @@ ANOMALY_TYPES = ("spike", "drift", "stuck", "offline", "humidity_out_of_range")
 MALFORMED_TYPES = ("invalid_json", "missing_field", "wrong_type")
 
 DRIFT_READINGS, STUCK_READINGS, OFFLINE_READINGS = 30, 20, 30
+NOISE = {"temperature": 0.5, "humidity": 1.5}  # the standard deviation of each quantity's noise
+
+
+@dataclass(frozen=True)
+class QuantityFaults:
+    """Faults in one quantity at a time, sized in minutes and in each quantity's noise (standard deviations).
+
+    A spike is one reading ``spike_sigmas`` off; a drift creeps ``drift_sigmas`` over ``drift_minutes``; a stuck
+    sensor repeats one value for ``stuck_minutes``; an offline device is silent for ``offline_minutes``.
+    Each is a (low, high) range drawn from uniformly per episode."""
+
+    quantities: tuple[str, ...] = ("temperature", "humidity")
+    spike_sigmas: tuple[float, float] = (10.0, 30.0)
+    drift_sigmas: tuple[float, float] = (6.0, 12.0)
+    drift_minutes: tuple[float, float] = (60.0, 240.0)
+    stuck_minutes: tuple[float, float] = (15.0, 60.0)
+    offline_minutes: tuple[float, float] = (15.0, 60.0)
+
+    def __post_init__(self) -> None:
+        unknown = set(self.quantities) - set(NOISE)
+        if not self.quantities or unknown:
+            raise ValueError(f"faults.quantities must be some of {sorted(NOISE)}, not {sorted(unknown) or 'none'}")
 
 
 def to_json_bytes(reading: dict) -> bytes:
@@ -72,6 +100,7 @@ class SimulationConfig:
     late_rate: float = 0.0
     duplicate_rate: float = 0.0
     malformed_rate: float = 0.0
+    faults: Optional[QuantityFaults] = None  # None: the classic faults of the table above
 
     def __post_init__(self) -> None:
         if self.devices < 1:
@@ -109,6 +138,8 @@ class _DeviceState:
     step: int = 0
     stuck_values: tuple[float, float] = (0.0, 0.0)
     last_values: tuple[float, float] = (0.0, 0.0)
+    quantity: str = "temperature"  # the quantity the current episode hits (faults in one quantity)
+    size: float = 0.0  # the episode's full drift, in the quantity's units
 
 
 @dataclass(order=True)
@@ -157,8 +188,60 @@ class SensorSimulator:
             state.stuck_values = state.last_values
         return kind
 
+    def _readings_in(self, minutes: tuple[float, float]) -> int:
+        """How many readings an episode of ``minutes`` (a range, drawn from) lasts at this interval: at least 1."""
+        return max(1, round(self.rng.uniform(*minutes) * 60 / self.config.interval_s))
+
+    def _quantity_reading(self, state: _DeviceState, moment: datetime) -> tuple[Optional[dict], Optional[str]]:
+        """Like ``_reading``, with the faults of ``config.faults``: each hits one quantity only."""
+        faults = self.config.faults
+        values = dict(zip(("temperature", "humidity"), self._normal_values(state.device, moment)))
+        anomaly = None
+        if state.episode is None and self.rng.random() < self.config.anomaly_rate:
+            kind = self.rng.choice(ANOMALY_TYPES)
+            state.quantity = self.rng.choice(faults.quantities)
+            noise = NOISE[state.quantity]
+            if kind == "spike":
+                anomaly = "spike"
+                values[state.quantity] += self.rng.choice((-1, 1)) * self.rng.uniform(*faults.spike_sigmas) * noise
+            elif kind == "humidity_out_of_range":
+                anomaly = kind
+                values["humidity"] = self.rng.choice((self.rng.uniform(101.0, 140.0), self.rng.uniform(-40.0, -1.0)))
+            else:
+                state.episode, state.step = kind, 0
+                state.remaining = self._readings_in({"drift": faults.drift_minutes, "stuck": faults.stuck_minutes,
+                                                     "offline": faults.offline_minutes}[kind])
+                state.size = self.rng.choice((-1, 1)) * self.rng.uniform(*faults.drift_sigmas) * noise
+                state.stuck_values = state.last_values
+        if state.episode is not None:
+            anomaly = state.episode
+            state.step += 1
+            index = ("temperature", "humidity").index(state.quantity)
+            if state.episode == "drift":
+                values[state.quantity] += state.size * state.step / (state.step + state.remaining - 1)
+            elif state.episode == "stuck":
+                values[state.quantity] = state.stuck_values[index]
+            state.remaining -= 1
+            if state.remaining == 0:
+                state.episode = None
+        if anomaly == "offline":
+            if state.step == 1:
+                end = moment + timedelta(seconds=self.config.interval_s * state.remaining)
+                self.labels.append(self._label(None, state.device.device_id, moment, "offline",
+                                               f"silent until {format_timestamp(end, self.config.milliseconds)}"))
+            return None, None
+        temperature = round(values["temperature"], 2)
+        humidity = round(min(100.0, max(0.0, values["humidity"])) if anomaly != "humidity_out_of_range"
+                         else values["humidity"], 2)
+        if anomaly is None:
+            state.last_values = (temperature, humidity)
+        return {"device_id": state.device.device_id, "timestamp": format_timestamp(moment, self.config.milliseconds),
+                "temperature": temperature, "humidity": humidity, "status": "OK"}, anomaly
+
     def _reading(self, state: _DeviceState, moment: datetime) -> tuple[Optional[dict], Optional[str]]:
         """The device's reading at ``moment`` (None while offline) and the anomaly it shows, if any."""
+        if self.config.faults is not None:
+            return self._quantity_reading(state, moment)
         started = self._maybe_start_episode(state)
         temperature, humidity = self._normal_values(state.device, moment)
         anomaly = None
@@ -211,10 +294,20 @@ class SensorSimulator:
         wrong[target] = {"temperature": "hot", "humidity": "wet", "timestamp": 1762344000}[target]
         return to_json_bytes(wrong), f"wrong_type: {target}"
 
+    def _fault_quantity(self, state: _DeviceState, anomaly: str) -> Optional[str]:
+        """The quantity a fault in one quantity hit (None for the classic faults, whose labels do not say)."""
+        if self.config.faults is None:
+            return None
+        return "humidity" if anomaly == "humidity_out_of_range" else state.quantity
+
     @staticmethod
-    def _label(seq: Optional[int], device_id: str, moment: datetime, label: str, detail: str = "") -> dict:
-        return {"seq": seq, "device_id": device_id, "timestamp": format_timestamp(moment, True),
-                "label": label, "detail": detail}
+    def _label(seq: Optional[int], device_id: str, moment: datetime, label: str, detail: str = "",
+               quantity: Optional[str] = None) -> dict:
+        found = {"seq": seq, "device_id": device_id, "timestamp": format_timestamp(moment, True),
+                 "label": label, "detail": detail}
+        if quantity is not None:
+            found["quantity"] = quantity
+        return found
 
     # ------------------------------------------------------------------ the stream
 
@@ -241,8 +334,8 @@ class SensorSimulator:
             for copy in range(copies):
                 if config.count is not None and seq >= config.count:
                     return
-                for label, detail in item.labels:
-                    self.labels.append(self._label(seq, reading["device_id"], moment, label, detail))
+                for label, detail, *quantity in item.labels:
+                    self.labels.append(self._label(seq, reading["device_id"], moment, label, detail, *quantity))
                 if copy == 1:
                     self.labels.append(self._label(seq, reading["device_id"], moment, "duplicate",
                                                    f"copy of seq {seq - 1}"))
@@ -259,7 +352,7 @@ class SensorSimulator:
                 reading, anomaly = self._reading(state, moment)
                 if reading is None:
                     continue
-                labels = [(anomaly, "")] if anomaly else []
+                labels = [(anomaly, "", self._fault_quantity(state, anomaly))] if anomaly else []
                 send_time = moment
                 draw = self.rng.random()
                 if draw < config.late_rate:

@@ -13,7 +13,7 @@ from typing import Callable, Optional
 
 from pyflink.common import Row, Types
 from pyflink.datastream.functions import KeyedProcessFunction
-from pyflink.datastream.state import ValueStateDescriptor
+from pyflink.datastream.state import MapStateDescriptor, ValueStateDescriptor
 
 from iotlab.core.contract import validate_reading
 from iotlab.core.timestamps import MINUTE_MS, timestamp_ms, timestamp_text
@@ -23,7 +23,7 @@ from iotlab.course.checks import (  # noqa: F401 (class_or_reference: the notebo
     class_or_reference,
 )
 from iotlab.course.keyed import check_keyed
-from iotlab.jobs.anomalies.detectors import Ewma, StuckDetector
+from iotlab.jobs.anomalies.detectors import QUANTITIES, Ewma, StuckDetector
 from iotlab.jobs.anomalies.labels import Span
 from iotlab.sim import SensorSimulator, SimulationConfig
 
@@ -168,32 +168,39 @@ def check_zscore_spikes(function_class: type, parallelism: int = 2) -> CheckResu
 # ----------------------------------------------------------------------------- 10.2 stuck sensors
 
 STUCK_MINUTES = 10
-STUCK_TYPE = Types.ROW_NAMED(["device_id", "run_start_ms", "alert_ms"], [Types.STRING(), Types.LONG(), Types.LONG()])
+STUCK_TYPE = Types.ROW_NAMED(["device_id", "quantity", "run_start_ms", "alert_ms"],
+                             [Types.STRING(), Types.STRING(), Types.LONG(), Types.LONG()])
 
 
 class StuckSensor(KeyedProcessFunction):
-    """Reference for 10.2: per device, the current run of identical (temperature, humidity) in a ValueState;
-    yield once per run, at its first reading STUCK_MINUTES or more after the run's first."""
+    """Reference for 10.2: per device, the current run of each quantity (temperature, humidity) in a MapState
+    quantity → (value, run start, raised); yield once per run, at its first reading STUCK_MINUTES or more after
+    the run's first. Each quantity has its own runs: a probe stuck on temperature while humidity moves is stuck."""
 
     def open(self, runtime_context) -> None:
-        self.run = runtime_context.get_state(ValueStateDescriptor("run", Types.PICKLED_BYTE_ARRAY()))
+        self.runs = runtime_context.get_map_state(
+            MapStateDescriptor("runs", Types.STRING(), Types.PICKLED_BYTE_ARRAY()))
 
     def process_element(self, reading, ctx):
-        values = (reading.temperature, reading.humidity)
-        run = self.run.value()  # (values, start_ms, raised) or None
-        if run is None or run[0] != values:
-            self.run.update((values, reading.event_ms, False))
-            return
-        _, start_ms, raised = run
-        if not raised and reading.event_ms - start_ms >= STUCK_MINUTES * MINUTE_MS:
-            self.run.update((values, start_ms, True))
-            yield Row(device_id=reading.device_id, run_start_ms=start_ms, alert_ms=reading.event_ms)
+        for quantity in QUANTITIES:
+            value = getattr(reading, quantity)
+            run = self.runs.get(quantity) if self.runs.contains(quantity) else None  # (value, start, raised)
+            if run is None or run[0] != value:
+                self.runs.put(quantity, (value, reading.event_ms, False))
+                continue
+            _, start_ms, raised = run
+            if not raised and reading.event_ms - start_ms >= STUCK_MINUTES * MINUTE_MS:
+                self.runs.put(quantity, (value, start_ms, True))
+                yield Row(device_id=reading.device_id, quantity=quantity, run_start_ms=start_ms,
+                          alert_ms=reading.event_ms)
 
 
-def _run(device: str, start_minute: int, minutes: int, temperature: float, humidity: float = 40.0,
+def _run(device: str, start_minute: int, minutes: int, temperature: float, humidity: Optional[float] = None,
          step_minutes: int = 1) -> list[Row]:
+    """A run of one temperature; the humidity is ``humidity`` throughout, or (None) moves at every reading."""
     return [Row(device_id=device, event_ms=T0 + (start_minute + m) * MINUTE_MS, temperature=temperature,
-                humidity=humidity) for m in range(0, minutes + 1, step_minutes)]
+                humidity=humidity if humidity is not None else 40.0 + (m // step_minutes % 2) / 10)
+            for m in range(0, minutes + 1, step_minutes)]
 
 
 def stuck_cases() -> list[Row]:
@@ -204,19 +211,25 @@ def stuck_cases() -> list[Row]:
     readings += _run("long-run", 46, 12, 22.0)  # a new value: a new run, a second alert
     readings += _run("humidity-moves", 0, 20, 21.5, humidity=40.0, step_minutes=2)
     readings += [Row(device_id="humidity-moves", event_ms=r.event_ms + MINUTE_MS, temperature=21.5, humidity=41.0)
-                 for r in _run("humidity-moves", 0, 20, 21.5, step_minutes=2)]  # alternating humidity: not stuck
+                 for r in _run("humidity-moves", 0, 20, 21.5, step_minutes=2)]  # temperature stuck, humidity not
+    readings += [Row(device_id="temperature-moves", event_ms=T0 + m * MINUTE_MS, temperature=21.5 + (m % 2) / 10,
+                     humidity=40.0) for m in range(16)]  # humidity stuck, temperature not
     readings += _run("slow-device", 0, 30, 19.0, step_minutes=5)  # every 5 minutes: stuck at the 10th minute
     return sorted(readings, key=lambda r: (r.event_ms, r.device_id))
 
 
-def expected_stuck(readings: list[Row]) -> dict[str, list[tuple[int, int]]]:
-    detectors: dict[str, StuckDetector] = {}
-    found: dict[str, list[tuple[int, int]]] = defaultdict(list)
+def expected_stuck(readings: list[Row]) -> dict[str, list[tuple[str, int, int]]]:
+    """Per device: (quantity, run start, alert) of each stuck run, by the course's rule."""
+    detectors: dict[tuple[str, str], StuckDetector] = {}
+    found: dict[str, list[tuple[str, int, int]]] = defaultdict(list)
     for reading in readings:
-        detector = detectors.setdefault(reading.device_id, StuckDetector(min_minutes=STUCK_MINUTES))
-        for alert in detector.observe(reading.device_id, reading.event_ms, reading.temperature, reading.humidity):
-            found[reading.device_id].append((timestamp_ms(alert["start"]), timestamp_ms(alert["alert_at"])))
-    return dict(found)
+        for quantity in QUANTITIES:
+            detector = detectors.setdefault((reading.device_id, quantity),
+                                            StuckDetector(min_minutes=STUCK_MINUTES, quantity=quantity))
+            for alert in detector.observe(reading.device_id, reading.event_ms, getattr(reading, quantity)):
+                found[reading.device_id].append((quantity, timestamp_ms(alert["start"]),
+                                                 timestamp_ms(alert["alert_at"])))
+    return {device: sorted(runs) for device, runs in found.items()}
 
 
 def check_stuck_sensor(function_class: type, parallelism: int = 2) -> CheckResult:
@@ -226,36 +239,51 @@ def check_stuck_sensor(function_class: type, parallelism: int = 2) -> CheckResul
     hints = {"nine-minutes": "a run must last STUCK_MINUTES: 9 minutes is not stuck",
              "ten-minutes": "exactly STUCK_MINUTES is stuck (>=), raised by the reading that reaches it",
              "long-run": "one alert per run however long it lasts; a new value starts a new run",
-             "humidity-moves": "stuck means the same temperature AND humidity",
+             "humidity-moves": "each quantity has its own runs: the temperature is stuck though the humidity moves",
+             "temperature-moves": "each quantity has its own runs: the humidity is stuck though the temperature "
+                                  "moves",
              "slow-device": "the rule is in minutes, not readings: a 5-minute device is stuck after 3 readings"}
 
     def verify(rows: list) -> Optional[str]:
-        actual = _by_device(rows, ("run_start_ms", "alert_ms"))
+        actual = _by_device(rows, ("quantity", "run_start_ms", "alert_ms"))
+        for device in ("humidity-moves", "temperature-moves"):  # a quantity never found: the per-quantity rule
+            missing = {q for q, _, _ in expected.get(device, [])} - {q for q, _, _ in actual.get(device, [])}
+            if missing:
+                return (f"{device}: expected (quantity, run start, alert) {_runs(expected[device])}, got "
+                        f"{_runs(actual.get(device, []))}. Hint: {hints[device]}")
         # The hand-made cases first: each tests one rule, so their hint names the rule that was broken.
         devices = [device for device in hints if device in expected or device in actual]
         devices += sorted((set(expected) | set(actual)) - set(hints))
         for device in devices:
             want, got = expected.get(device, []), actual.get(device, [])
             if want != got:
-                return (f"{device}: expected (run start, alert) {_times(want, 3)}, got {_times(got, 3)}. "
+                return (f"{device}: expected (quantity, run start, alert) {_runs(want)}, got {_runs(got)}. "
                         f"Hint: {_stuck_hint(device, want, got, hints)}")
         return None
 
     total = sum(len(found) for found in expected.values())
     return check_keyed("StuckSensor", function_class, readings, STUCK_TYPE, verify,
-                       "keep (values, run start, raised) in a ValueState; a new run begins when temperature or "
-                       "humidity changes", f"{total} stuck runs among {len(readings)} readings, one alert each, in "
-                       "keyed state", parallelism=parallelism)
+                       "keep each quantity's (value, run start, raised) in a MapState keyed by quantity; a new run "
+                       "of a quantity begins when its value changes",
+                       f"{total} stuck runs among {len(readings)} readings, one alert each, in keyed state",
+                       parallelism=parallelism)
 
 
-def _stuck_hint(device: str, want: list[tuple[int, int]], got: list[tuple[int, int]], hints: dict[str, str]) -> str:
+def _runs(runs: list[tuple[str, int, int]], shown: int = 3) -> str:
+    listed = ", ".join(f"({quantity}, {timestamp_text(start)}, {timestamp_text(alert)})"
+                       for quantity, start, alert in runs[:shown])
+    return f"[{listed}{', ...' if len(runs) > shown else ''}]"
+
+
+def _stuck_hint(device: str, want: list[tuple[str, int, int]], got: list[tuple[str, int, int]],
+                hints: dict[str, str]) -> str:
     """The rule a wrong answer broke, from what it yielded: several alerts for one run is always the same mistake,
     whichever device shows it first."""
-    starts = [start for start, _ in got]
+    starts = [(quantity, start) for quantity, start, _ in got]
     if len(starts) > len(set(starts)):
         return ("one alert per run, however long it lasts: keep in the run's state that it was raised, and yield "
                 "only the first time the run reaches STUCK_MINUTES")
-    return hints.get(device, "a run starts at the first reading with new values (temperature and humidity)")
+    return hints.get(device, "a run of a quantity starts at the first reading with a new value of it")
 
 
 # ----------------------------------------------------------------------------- 10.3 event-level scores

@@ -1,5 +1,9 @@
 """Per-device anomaly detectors: small state machines fed one device's readings in event-time order.
 
+Spike, stuck and drift watch ONE measured quantity each (``QUANTITIES``: temperature and humidity), so a probe
+stuck on its temperature is found while the same device's humidity still moves, and the reverse. Every alert
+says which quantity it is about (``quantity``; ``all`` for a silent device).
+
 Each detector's parameters are in time units (minutes), never in readings, so it behaves the same whether a
 device reports every second or every minute. Each raises ONE alert per anomalous span (a dict in the data
 contract's alert shape: device_id, kind, alert_at, start, end, score, details with its parameters):
@@ -7,18 +11,22 @@ contract's alert shape: device_id, kind, alert_at, start, end, score, details wi
 - ``SpikeDetector`` (spike): a reading more than ``threshold`` standard deviations from the device's running
   baseline (EWMA mean and variance with a half-life), over at most ``max_span_minutes`` (longer is a drift or a
   shift, not a spike); raised when the device is back to normal.
-- ``StuckDetector`` (stuck): the same temperature and humidity for at least ``min_minutes``; raised once, when
-  the span reaches it.
+- ``StuckDetector`` (stuck): the same value for at least ``min_minutes``; raised once, when the span reaches it.
 - ``DriftDetector`` (drift): a two-sided CUSUM of the residuals against the running baseline, in standard
   deviations, each clipped (one spike cannot make a drift); raised when it exceeds ``limit``, then quiet until
-  the sums fall back to zero.
+  the sums fall back to zero. While a sum is above ``hold`` the baseline does not learn, for at most
+  ``max_hold_minutes`` per excursion: a baseline that kept learning would follow a slow drift and never see it.
+  (Below ``hold`` it learns: holding at every small excursion would teach it only the quiet readings, shrink its
+  variance and raise drifts on plain noise. And it holds for a bounded time: a baseline held for good would
+  never follow the day's cycle again, its sums would never fall back, and it would stay silent from then on.)
 - ``OfflineDetector`` (offline): the course's rule (``iotlab.core.offline``): no reading for ``gap_minutes`` or
   more; raised when the next reading shows the gap, or in a live stream when a timer at last reading + gap fires.
   The end of a recording is not a silence.
 - ``OutOfRangeDetector`` (out_of_range): records of one device the contract refused as impossible values
   (dead-lettered), grouped in spans ``join_minutes`` apart.
 
-``DeviceDetectors`` runs all of them for one device; ``detect`` runs it over a whole stream (the batch
+``QuantityDetectors`` runs spike, stuck and drift on one quantity; ``DeviceDetectors`` runs them for every
+quantity of one device, with offline and out-of-range; ``detect`` runs it over a whole stream (the batch
 reference, and what ``iotlab detect`` computes); the Flink job (``job``) keeps a ``DeviceDetectors`` per
 device in keyed state.
 """
@@ -30,14 +38,22 @@ from dataclasses import dataclass, field
 from typing import Optional
 
 from iotlab.core.offline import OFFLINE_GAP_MINUTES, ends_silence
-from iotlab.core.timestamps import MINUTE_MS, timestamp_text
+from iotlab.core.timestamps import MINUTE_MS, timestamp_ms, timestamp_text
+
+QUANTITIES = ("temperature", "humidity")  # what a reading measures: spike, stuck and drift watch each one
+ALL_QUANTITIES = "all"  # the quantity of an offline alert: the device sent nothing at all
 
 
-def make_alert(device_id: str, kind: str, alert_ms: int, start_ms: int, end_ms: int, score: float,
-               details: dict) -> dict:
-    return {"device_id": device_id, "kind": kind, "alert_at": timestamp_text(alert_ms),
+def make_alert(device_id: str, kind: str, quantity: str, alert_ms: int, start_ms: int, end_ms: int,
+               score: float, details: dict) -> dict:
+    return {"device_id": device_id, "kind": kind, "quantity": quantity, "alert_at": timestamp_text(alert_ms),
             "start": timestamp_text(start_ms), "end": timestamp_text(end_ms), "score": round(float(score), 3),
             "details": details}
+
+
+def alert_order(alert: dict) -> tuple:
+    """How the course sorts alerts everywhere: by alert time, device, kind and quantity."""
+    return timestamp_ms(alert["alert_at"]), alert["device_id"], alert["kind"], alert.get("quantity") or ""
 
 
 class Ewma:
@@ -61,6 +77,11 @@ class Ewma:
         self.variance = (1.0 - weight) * (self.variance + weight * difference * difference)
         self.last_ms = at_ms
 
+    def skip(self, at_ms: int) -> None:
+        """A reading the baseline must not learn from: its clock moves on, so the next reading it learns weighs
+        as one reading after this one, not as one after a long gap (which would weigh it heavily)."""
+        self.last_ms = at_ms
+
     def z(self, value: float, min_std: float) -> float:
         return abs(value - self.mean) / max(math.sqrt(self.variance), min_std)
 
@@ -75,6 +96,7 @@ class SpikeDetector:
     max_span_minutes: float = 3.0
     warm_up_minutes: float = 30.0
     min_std: float = 0.3
+    quantity: str = "temperature"
     baseline: Ewma = field(init=False)
     open_span: Optional[tuple[int, int, float]] = field(default=None, init=False)  # start, end, worst z
 
@@ -85,16 +107,16 @@ class SpikeDetector:
         return {"half_life_minutes": self.half_life_minutes, "threshold": self.threshold,
                 "max_span_minutes": self.max_span_minutes}
 
-    def observe(self, device_id: str, at_ms: int, temperature: float) -> list[dict]:
+    def observe(self, device_id: str, at_ms: int, value: float) -> list[dict]:
         if self.baseline.mean is None or not self.baseline.warmed_up(at_ms, int(self.warm_up_minutes * MINUTE_MS)):
-            self.baseline.update(at_ms, temperature)
+            self.baseline.update(at_ms, value)
             return []
-        z = self.baseline.z(temperature, self.min_std)
+        z = self.baseline.z(value, self.min_std)
         if z > self.threshold:  # off the baseline: part of a span; the baseline does not learn from it
             start, _, worst = self.open_span or (at_ms, at_ms, 0.0)
             self.open_span = (start, at_ms, max(worst, z))
             return []
-        self.baseline.update(at_ms, temperature)
+        self.baseline.update(at_ms, value)
         return self.close(device_id, at_ms)
 
     def close(self, device_id: str, at_ms: int) -> list[dict]:
@@ -105,28 +127,29 @@ class SpikeDetector:
         self.open_span = None
         if end - start > self.max_span_minutes * MINUTE_MS:
             return []
-        return [make_alert(device_id, "spike", at_ms, start, end, worst, self.parameters())]
+        return [make_alert(device_id, "spike", self.quantity, at_ms, start, end, worst, self.parameters())]
 
 
 @dataclass
 class StuckDetector:
     min_minutes: float = 10.0
+    quantity: str = "temperature"
     run_start_ms: Optional[int] = field(default=None, init=False)
-    values: Optional[tuple[float, float]] = field(default=None, init=False)
+    value: Optional[float] = field(default=None, init=False)
     raised: bool = field(default=False, init=False)
 
     def parameters(self) -> dict:
         return {"min_minutes": self.min_minutes}
 
-    def observe(self, device_id: str, at_ms: int, temperature: float, humidity: float) -> list[dict]:
-        if (temperature, humidity) != self.values:
-            self.values, self.run_start_ms, self.raised = (temperature, humidity), at_ms, False
+    def observe(self, device_id: str, at_ms: int, value: float) -> list[dict]:
+        if value != self.value:
+            self.value, self.run_start_ms, self.raised = value, at_ms, False
             return []
         span_ms = at_ms - self.run_start_ms
         if self.raised or span_ms < self.min_minutes * MINUTE_MS:
             return []
         self.raised = True
-        return [make_alert(device_id, "stuck", at_ms, self.run_start_ms, at_ms, span_ms / MINUTE_MS,
+        return [make_alert(device_id, "stuck", self.quantity, at_ms, self.run_start_ms, at_ms, span_ms / MINUTE_MS,
                            self.parameters())]
 
 
@@ -138,38 +161,51 @@ class DriftDetector:
     clip: float = 4.0  # a residual counts at most this many standard deviations: one spike cannot make a drift
     warm_up_minutes: float = 60.0
     noise_std: float = 0.5  # floor of the residuals' standard deviation
+    hold: float = 8.0  # above this sum the baseline holds what it knew instead of learning the drift
+    max_hold_minutes: float = 90.0  # ... for at most this long per excursion
+    quantity: str = "temperature"
     baseline: Ewma = field(init=False)
     high: float = field(default=0.0, init=False)
     low: float = field(default=0.0, init=False)
     rising_since_ms: Optional[int] = field(default=None, init=False)
+    held_since_ms: Optional[int] = field(default=None, init=False)  # when the baseline began to hold
     alarmed: bool = field(default=False, init=False)
 
     def __post_init__(self) -> None:
         self.baseline = Ewma(int(self.half_life_minutes * MINUTE_MS))
 
     def parameters(self) -> dict:
-        return {"half_life_minutes": self.half_life_minutes, "slack": self.slack, "limit": self.limit}
+        return {"half_life_minutes": self.half_life_minutes, "slack": self.slack, "limit": self.limit,
+                "hold": self.hold, "max_hold_minutes": self.max_hold_minutes}
 
-    def observe(self, device_id: str, at_ms: int, temperature: float) -> list[dict]:
+    def observe(self, device_id: str, at_ms: int, value: float) -> list[dict]:
         if self.baseline.mean is None or not self.baseline.warmed_up(at_ms, int(self.warm_up_minutes * MINUTE_MS)):
-            self.baseline.update(at_ms, temperature)
+            self.baseline.update(at_ms, value)
             return []
-        residual = (temperature - self.baseline.mean) / max(math.sqrt(self.baseline.variance), self.noise_std)
+        residual = (value - self.baseline.mean) / max(math.sqrt(self.baseline.variance), self.noise_std)
         residual = max(-self.clip, min(self.clip, residual))
-        self.baseline.update(at_ms, temperature)
         before = max(self.high, self.low)
         self.high = max(0.0, self.high + residual - self.slack)
         self.low = max(0.0, self.low - residual - self.slack)
         now = max(self.high, self.low)
+        if now > self.hold and self.held_since_ms is None:
+            self.held_since_ms = at_ms
+        held_too_long = (self.held_since_ms is not None
+                         and at_ms - self.held_since_ms > self.max_hold_minutes * MINUTE_MS)
+        if now <= self.hold or held_too_long:  # in control (or held long enough): the baseline learns
+            self.baseline.update(at_ms, value)
+        else:  # a sum is up: the baseline holds what it knew
+            self.baseline.skip(at_ms)
         if before == 0.0 and now > 0.0:
             self.rising_since_ms = at_ms
         if now == 0.0:
-            self.rising_since_ms, self.alarmed = None, False
+            self.rising_since_ms, self.held_since_ms, self.alarmed = None, None, False
             return []
         if self.alarmed or now < self.limit:
             return []
         self.alarmed = True
-        return [make_alert(device_id, "drift", at_ms, self.rising_since_ms or at_ms, at_ms, now, self.parameters())]
+        return [make_alert(device_id, "drift", self.quantity, at_ms, self.rising_since_ms or at_ms, at_ms, now,
+                           self.parameters())]
 
 
 @dataclass
@@ -205,13 +241,19 @@ class OfflineDetector:
         """The alert for a silence after ``last_ms``: raised when it had lasted ``gap_minutes``."""
         self.raised_after_ms = last_ms
         alert_ms = last_ms + self.gap_ms
-        return make_alert(device_id, "offline", alert_ms, last_ms, alert_ms, self.gap_minutes, self.parameters())
+        return make_alert(device_id, "offline", ALL_QUANTITIES, alert_ms, last_ms, alert_ms, self.gap_minutes,
+                          self.parameters())
 
 
 def short_reason(reason: str) -> str:
     """``impossible_value: humidity 150.0 is greater than ...`` → ``impossible_value: humidity``: the rule and
     the field, which is what the Java contract (and so the SQL detectors) report too."""
     return " ".join(reason.split(" ")[:2])
+
+
+def reason_quantity(reason: str) -> str:
+    """``impossible_value: humidity 150.0 ...`` → ``humidity``: the quantity an impossible value is about."""
+    return short_reason(reason).split(" ")[-1]
 
 
 @dataclass
@@ -227,24 +269,45 @@ class OutOfRangeDetector:
         previous, self.last_ms = self.last_ms, at_ms
         if previous is not None and at_ms - previous <= self.join_minutes * MINUTE_MS:
             return []
-        return [make_alert(device_id, "out_of_range", at_ms, at_ms, at_ms, 1.0,
+        return [make_alert(device_id, "out_of_range", reason_quantity(reason), at_ms, at_ms, at_ms, 1.0,
                            {**self.parameters(), "reason": short_reason(reason)})]
+
+
+@dataclass
+class QuantityDetectors:
+    """Spike, stuck and drift, for one measured quantity of one device."""
+
+    quantity: str = "temperature"
+    spike: SpikeDetector = field(default_factory=SpikeDetector)
+    stuck: StuckDetector = field(default_factory=StuckDetector)
+    drift: DriftDetector = field(default_factory=DriftDetector)
+
+    def __post_init__(self) -> None:  # each detector names the quantity in its alerts
+        self.spike.quantity = self.stuck.quantity = self.drift.quantity = self.quantity
+
+    def observe(self, device_id: str, at_ms: int, value: float) -> list[dict]:
+        return (self.spike.observe(device_id, at_ms, value) + self.stuck.observe(device_id, at_ms, value)
+                + self.drift.observe(device_id, at_ms, value))
+
+
+def _each_quantity() -> dict[str, QuantityDetectors]:
+    return {quantity: QuantityDetectors(quantity) for quantity in QUANTITIES}
 
 
 @dataclass
 class DeviceDetectors:
     """Every detector, for one device; feed it that device's events in event-time order."""
 
-    spike: SpikeDetector = field(default_factory=SpikeDetector)
-    stuck: StuckDetector = field(default_factory=StuckDetector)
-    drift: DriftDetector = field(default_factory=DriftDetector)
+    quantities: dict[str, QuantityDetectors] = field(default_factory=_each_quantity)
     offline: OfflineDetector = field(default_factory=OfflineDetector)
     out_of_range: OutOfRangeDetector = field(default_factory=OutOfRangeDetector)
 
     def reading(self, device_id: str, at_ms: int, temperature: float, humidity: float) -> list[dict]:
-        return (self.offline.observe(device_id, at_ms) + self.spike.observe(device_id, at_ms, temperature)
-                + self.stuck.observe(device_id, at_ms, temperature, humidity)
-                + self.drift.observe(device_id, at_ms, temperature))
+        values = {"temperature": temperature, "humidity": humidity}
+        alerts = self.offline.observe(device_id, at_ms)
+        for quantity, detectors in self.quantities.items():
+            alerts += detectors.observe(device_id, at_ms, values[quantity])
+        return alerts
 
     def impossible(self, device_id: str, at_ms: int, reason: str) -> list[dict]:
         """A record of this device the contract refused for an impossible value (it is not a reading)."""

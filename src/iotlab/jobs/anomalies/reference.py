@@ -15,7 +15,7 @@ from typing import Callable, Optional
 
 from iotlab.core.contract import validate_reading
 from iotlab.core.timestamps import timestamp_ms
-from iotlab.jobs.anomalies.detectors import DeviceDetectors
+from iotlab.jobs.anomalies.detectors import DeviceDetectors, alert_order
 
 
 def impossible_event(line: bytes, reason: str) -> Optional[tuple[str, int]]:
@@ -55,4 +55,4 @@ def detect(lines: list[bytes], make: Callable[[], DeviceDetectors] = DeviceDetec
                 alerts += detectors.reading(device, at, float(event["temperature"]), float(event["humidity"]))
             else:
                 alerts += detectors.impossible(device, at, str(event))
-    return sorted(alerts, key=lambda a: (timestamp_ms(a["alert_at"]), a["device_id"], a["kind"]))
+    return sorted(alerts, key=alert_order)

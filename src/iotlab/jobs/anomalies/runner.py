@@ -14,10 +14,10 @@ from pyflink.common import Types
 from pyflink.table import StreamTableEnvironment
 
 from iotlab.core.settings import Settings, load_settings
-from iotlab.core.timestamps import timestamp_ms
 from iotlab.flink.environments import stream_environment, stream_table_environment
 from iotlab.flink.functions import function_statements
 from iotlab.flink.tables import RAW_SOURCE_TABLE
+from iotlab.jobs.anomalies.detectors import alert_order
 from iotlab.jobs.anomalies.job import DETECTOR_OUT_OF_ORDERNESS_MINUTES, build_graph
 from iotlab.jobs.anomalies.labels import KINDS
 from iotlab.jobs.anomalies.silences import confirm_silences
@@ -43,7 +43,7 @@ class DetectionSummary:
 
 
 def sort_alerts(alerts: list[dict]) -> list[dict]:
-    return sorted(alerts, key=lambda a: (timestamp_ms(a["alert_at"]), a["device_id"], a["kind"]))
+    return sorted(alerts, key=alert_order)
 
 
 ENGINES = ("sql", "python")

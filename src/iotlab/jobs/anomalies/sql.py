@@ -4,8 +4,10 @@ Why: the Python detectors (``job``) handle about a thousand readings a second, e
 worker and back; the pipeline reads tens of thousands. Here each detector is a Java aggregate function
 (``src/iotlab/flink/java/org/iotlab/flink/anomalies``) used as an OVER aggregate::
 
-    SPIKE_ALERT(device_id, event_ms, temperature, <parameters>) OVER (
+    SPIKE_ALERT(device_id, event_ms, 'humidity', humidity, <parameters>) OVER (
         PARTITION BY device_id ORDER BY event_time ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
+
+Spike, stuck and drift are called once per quantity (``QUANTITIES``), each with its own accumulator.
 
 An OVER aggregate ordered by event time holds each row until the watermark passes it, then feeds the device's
 rows to the function in event-time order; the function's accumulator (Flink keeps it in keyed state, so it is
@@ -27,7 +29,14 @@ from dataclasses import replace
 from typing import Optional
 
 from iotlab.core.offline import OFFLINE_GAP_MINUTES
-from iotlab.jobs.anomalies.detectors import DriftDetector, OutOfRangeDetector, SpikeDetector, StuckDetector
+from iotlab.jobs.anomalies.detectors import (
+    ALL_QUANTITIES,
+    QUANTITIES,
+    DriftDetector,
+    OutOfRangeDetector,
+    SpikeDetector,
+    StuckDetector,
+)
 
 SILENCE = "silence"  # the kind of an offline candidate, until a watermark decides it (``silences``)
 ISO_MS = "'yyyy-MM-dd''T''HH:mm:ss.SSS''Z'''"  # SQL literal: the contract's timestamp with milliseconds
@@ -39,20 +48,20 @@ def _double(value: float) -> str:
     return f"CAST({float(value)!r} AS DOUBLE)"
 
 
-def spike_call(spike: SpikeDetector) -> str:
+def spike_call(spike: SpikeDetector, quantity: str) -> str:
     parameters = (spike.half_life_minutes, spike.threshold, spike.max_span_minutes, spike.warm_up_minutes,
                   spike.min_std)
-    return f"SPIKE_ALERT(device_id, event_ms, temperature, {', '.join(map(_double, parameters))})"
+    return f"SPIKE_ALERT(device_id, event_ms, '{quantity}', {quantity}, {', '.join(map(_double, parameters))})"
 
 
-def stuck_call(stuck: StuckDetector) -> str:
-    return f"STUCK_ALERT(device_id, event_ms, temperature, humidity, {_double(stuck.min_minutes)})"
+def stuck_call(stuck: StuckDetector, quantity: str) -> str:
+    return f"STUCK_ALERT(device_id, event_ms, '{quantity}', {quantity}, {_double(stuck.min_minutes)})"
 
 
-def drift_call(drift: DriftDetector) -> str:
+def drift_call(drift: DriftDetector, quantity: str) -> str:
     parameters = (drift.half_life_minutes, drift.slack, drift.limit, drift.clip, drift.warm_up_minutes,
-                  drift.noise_std)
-    return f"DRIFT_ALERT(device_id, event_ms, temperature, {', '.join(map(_double, parameters))})"
+                  drift.noise_std, drift.hold, drift.max_hold_minutes)
+    return f"DRIFT_ALERT(device_id, event_ms, '{quantity}', {quantity}, {', '.join(map(_double, parameters))})"
 
 
 def out_of_range_call(out_of_range: OutOfRangeDetector) -> str:
@@ -62,19 +71,21 @@ def out_of_range_call(out_of_range: OutOfRangeDetector) -> str:
 def detector_statements(spike: Optional[SpikeDetector] = None, stuck: Optional[StuckDetector] = None,
                         drift: Optional[DriftDetector] = None,
                         out_of_range: Optional[OutOfRangeDetector] = None) -> list[str]:
-    """Views over ``parsed``: ``reading_alerts`` (one row per valid reading, a column per detector) and
+    """Views over ``parsed``: ``reading_alerts`` (one row per valid reading, a column per detector and quantity) and
     ``detector_alerts`` (device_id, alert): every alert raised, as JSON in the data contract's shape.
 
     Each detector's parameters are those of the given Python detector (its defaults when None)."""
     spike, stuck, drift = spike or SpikeDetector(), stuck or StuckDetector(), drift or DriftDetector()
     out_of_range = out_of_range or OutOfRangeDetector()
+    calls = [(f"{kind}_{quantity}", call(detector, quantity)) for quantity in QUANTITIES
+             for kind, call, detector in (("spike", spike_call, spike), ("stuck", stuck_call, stuck),
+                                          ("drift", drift_call, drift))]
+    columns = ",\n  ".join(f"{call} OVER w AS {name}" for name, call in calls)
     return [
-        # ---- valid readings, per device in event-time order: spike, stuck and drift
+        # ---- valid readings, per device in event-time order: spike, stuck and drift of each quantity
         f"""CREATE TEMPORARY VIEW reading_alerts AS
 SELECT device_id,
-  {spike_call(spike)} OVER w AS spike,
-  {stuck_call(stuck)} OVER w AS stuck,
-  {drift_call(drift)} OVER w AS drift
+  {columns}
 FROM parsed
 WHERE reason IS NULL
 WINDOW w AS ({OVER_DEVICE})""",
@@ -83,8 +94,9 @@ WINDOW w AS ({OVER_DEVICE})""",
 SELECT device_id, {out_of_range_call(out_of_range)} OVER ({OVER_DEVICE}) AS alert
 FROM parsed
 WHERE {IMPOSSIBLE_EVENT}""",
-        """CREATE TEMPORARY VIEW detector_alerts AS
-SELECT device_id, alert FROM reading_alerts CROSS JOIN UNNEST(ARRAY[spike, stuck, drift]) AS raised(alert)
+        f"""CREATE TEMPORARY VIEW detector_alerts AS
+SELECT device_id, alert FROM reading_alerts
+CROSS JOIN UNNEST(ARRAY[{', '.join(name for name, _ in calls)}]) AS raised(alert)
 WHERE alert IS NOT NULL
 UNION ALL
 SELECT device_id, alert FROM impossible_alerts WHERE alert IS NOT NULL""",
@@ -98,7 +110,8 @@ def silence_statement(readings_view: str, gap_minutes: int = OFFLINE_GAP_MINUTES
     course's data sets have no gap of exactly ``gap``: a known difference, to be fixed)."""
     return f"""CREATE TEMPORARY VIEW silence_candidates AS
 SELECT device_id, JSON_OBJECT(
-  KEY 'device_id' VALUE device_id, KEY 'kind' VALUE 'offline', KEY 'alert_at' VALUE DATE_FORMAT(window_end, {ISO_MS}),
+  KEY 'device_id' VALUE device_id, KEY 'kind' VALUE 'offline', KEY 'quantity' VALUE '{ALL_QUANTITIES}',
+  KEY 'alert_at' VALUE DATE_FORMAT(window_end, {ISO_MS}),
   KEY 'start' VALUE DATE_FORMAT(MAX(event_time), {ISO_MS}), KEY 'end' VALUE DATE_FORMAT(window_end, {ISO_MS}),
   KEY 'score' VALUE CAST({gap_minutes} AS DOUBLE),
   KEY 'details' VALUE JSON('{{"gap_minutes": {float(gap_minutes)}}}')) AS alert
@@ -136,9 +149,9 @@ def spike_sweep_statement(thresholds: list[float], spike: Optional[SpikeDetector
     over ``parsed``: one OVER window, one aggregate per threshold, one pass over the data. Each alert's details
     say its threshold. For a precision-recall curve from one real run."""
     spike = spike or SpikeDetector()
-    calls = [f"{spike_call(replace(spike, threshold=threshold))} OVER w AS t{number}"
-             for number, threshold in enumerate(thresholds)]
-    columns = ", ".join(f"t{number}" for number in range(len(thresholds)))
+    calls = [f"{spike_call(replace(spike, threshold=threshold), quantity)} OVER w AS t{number}_{quantity}"
+             for number, threshold in enumerate(thresholds) for quantity in QUANTITIES]
+    columns = ", ".join(f"t{number}_{quantity}" for number in range(len(thresholds)) for quantity in QUANTITIES)
     return f"""CREATE TEMPORARY VIEW spike_sweep AS
 SELECT device_id, alert FROM (
   SELECT device_id, {', '.join(calls)}

@@ -20,7 +20,7 @@ from typing import Optional
 from iotlab.core.contract import validate_reading
 from iotlab.core.timestamps import timestamp_ms, timestamp_text
 from iotlab.core.windows import OUT_OF_ORDERNESS_MINUTES
-from iotlab.jobs.anomalies.detectors import OfflineDetector
+from iotlab.jobs.anomalies.detectors import OfflineDetector, alert_order
 from iotlab.jobs.anomalies.reference import detect
 from iotlab.jobs.window_aggregate.reference import aggregate_lines
 
@@ -69,7 +69,7 @@ def expected_alerts(lines: list[bytes], watermark_ms: Optional[int] = None, drai
         alerts += [gap.silence(device, at) for device, at in last.items() if at + gap.gap_ms <= watermark_ms]
     stored = [{**alert, **{key: timestamp_text(alert[key]) for key in ("alert_at", "start", "end")},
                "score": float(alert["score"])} for alert in alerts]
-    return sorted(stored, key=lambda a: (timestamp_ms(a["alert_at"]), a["device_id"], a["kind"]))
+    return sorted(stored, key=alert_order)
 
 
 def differences(actual: list[dict], expected: list[dict], tolerance: float = 1e-9) -> list[str]:

@@ -14,10 +14,11 @@ job starts (``iotlab aggregate``) or for as long as the job runs.
   late readings. Every record whose timestamp can be read moves the watermark, even one dead-lettered for
   another field: the watermark is computed in the source, before validation.
 - **Validation** follows the contract in ``iotlab.core.contract`` field by field, so the same records are
-  dead-lettered as by the Python validator. It runs once per record in Java (``PARSE_READING``, from
-  ``iotlab.flink.functions``): JSON functions and regular expressions in SQL cost ten times as much, because
-  the planner copies every expression into each place that reads it. Bad records go to ``T.dlq`` with
-  their original bytes and a ``dlq.reason`` header; the job never fails on bad input.
+  dead-lettered as by the Python validator, with its one rule of processing time: a timestamp more than a day
+  ahead of the wall clock is refused (``future_timestamp``). It runs once per record in Java
+  (``PARSE_READING``, from ``iotlab.flink.functions``): JSON functions and regular expressions in SQL cost ten
+  times as much, because the planner copies every expression into each place that reads it. Bad records go to
+  ``T.dlq`` with their original bytes and a ``dlq.reason`` header; the job never fails on bad input.
 - **Late readings.** A reading is late when its window has already fired: the window's last millisecond is
   not after the current watermark (``CURRENT_WATERMARK``). The window operator would drop it silently
   (counted only in its ``numLateRecordsDropped`` metric); this job routes it to ``T.late`` instead, so every
@@ -33,6 +34,7 @@ from __future__ import annotations
 
 from typing import Optional
 
+from iotlab.core.contract import FUTURE_LIMIT_MS
 from iotlab.core.settings import Settings, load_settings
 from iotlab.core.topics import (
     DLQ_REASON,
@@ -115,13 +117,14 @@ WINDOW_AGGREGATES = ("COUNT(*) AS `count`, AVG(temperature) AS avg_temp, MIN(tem
                      "MAX(temperature) AS max_temp, AVG(humidity) AS avg_humidity")
 
 
-def graph_statements(topic: str) -> list[str]:
+def graph_statements(topic: str, future_limit_ms: int = FUTURE_LIMIT_MS) -> list[str]:
     """The job's graph as views over ``raw_readings`` (record_key, raw, partition, offset, event_time).
 
     The results are three views, ``window_rows``, ``dead_letter_rows`` and ``late_rows``, in the shapes of
     the sink tables. Nothing here knows where the records come from or go to: a Kafka topic in the job
     (``statements``), a file in the unit tests. ``topic`` only names the records' source in the dead-letter
-    headers.
+    headers. ``future_limit_ms``: how far ahead of the wall clock a reading's timestamp may be (the contract's
+    ``future_timestamp`` rule), passed to ``PARSE_READING``.
     """
     return [
         # ---- parse and validate: once per record, in Java (iotlab.flink.functions)
@@ -129,7 +132,7 @@ def graph_statements(topic: str) -> list[str]:
 SELECT `record_key`, `raw`, `partition`, `offset`, event_time,
   r.device_id AS device_id, r.temperature AS temperature, r.humidity AS humidity, r.event_ms AS event_ms,
   r.reason AS reason, r.status AS status
-FROM (SELECT *, PARSE_READING(`raw`) AS r FROM {RAW_SOURCE_TABLE})""",
+FROM (SELECT *, PARSE_READING(`raw`, {int(future_limit_ms)}) AS r FROM {RAW_SOURCE_TABLE})""",
         # ---- on time or late: has the reading's window already fired when the reading arrives?
         f"""CREATE TEMPORARY VIEW marked AS
 SELECT `record_key`, `raw`, device_id, event_time, event_ms, temperature, humidity, status,

@@ -21,9 +21,16 @@ import org.apache.flink.shaded.jackson2.com.fasterxml.jackson.core.JsonToken;
  * in Flink's code generation). Here a record is parsed once, with the Jackson that ships inside Flink.
  *
  * <p>The rules and their order are the Python validator's: not JSON, not an object; then, among several
- * faults, missing fields before wrong types before impossible values, and within each the field that comes
- * first in the contract (device_id, timestamp, temperature, humidity, status). Reasons are short forms of the
- * Python validator's ("missing_field: timestamp", "impossible_value: humidity"...).
+ * faults, missing fields before wrong types before a future timestamp before impossible values, and within each
+ * the field that comes first in the contract (device_id, timestamp, temperature, humidity, status). Reasons are
+ * short forms of the Python validator's ("missing_field: timestamp", "impossible_value: humidity"...).
+ *
+ * <p>One rule reads the wall clock: a timestamp more than a limit ahead of it is refused
+ * ({@link #reasonAt}, "future_timestamp: timestamp"). It is the contract's only rule of processing time, and it
+ * is there for Cassandra: the latest reading is written USING TIMESTAMP of its event time, and of two writes to
+ * a cell the higher timestamp wins, so a reading stamped in the future would win against every later correct
+ * write until that time comes. {@link #check} leaves it out, so that its result depends on the bytes alone and
+ * can be reused ({@link #checkOnce}).
  */
 public final class ReadingContract {
 
@@ -47,7 +54,9 @@ public final class ReadingContract {
         public String status;
         /** Milliseconds since the epoch, or null when the timestamp cannot be read as a real time. */
         public Long eventMs;
-        /** Null for a valid reading. */
+        /** True when every field is there with the right type (a wrong value may still be refused). */
+        public boolean wellTyped;
+        /** Null for a valid reading; the future rule is not applied here (see {@link #reasonAt}). */
         public String reason;
     }
 
@@ -72,7 +81,22 @@ public final class ReadingContract {
         return result;
     }
 
-    /** Parse and check one record's bytes. Never throws: a bad record gets a reason. */
+    /**
+     * Why the contract refuses this record at wall-clock time {@code nowMs} (null: it does not).
+     *
+     * <p>The record's own reason ({@link #check}), except that a timestamp more than {@code maxAheadMs} ahead of
+     * {@code nowMs} comes before impossible values: a record refused as an impossible value then always has a
+     * time that is not in the future, and the out-of-range detector can take it as an event at that time.
+     * Missing fields and wrong types still come first. Exactly the limit ahead is accepted.
+     */
+    public static String reasonAt(Result result, long nowMs, long maxAheadMs) {
+        if (result.wellTyped && result.eventMs != null && result.eventMs - nowMs > maxAheadMs) {
+            return "future_timestamp: timestamp";
+        }
+        return result.reason;
+    }
+
+    /** Parse and check one record's bytes, without the future rule. Never throws: a bad record gets a reason. */
     public static Result check(byte[] raw) {
         Result result = new Result();
         Field[] fields = new Field[REQUIRED.size()]; // in REQUIRED's order; null when missing
@@ -166,6 +190,7 @@ public final class ReadingContract {
         if (!status.isString()) {
             return "wrong_type: status";
         }
+        result.wellTyped = true;
         result.deviceId = deviceId.text;
         result.temperature = temperature.number;
         result.humidity = humidity.number;
@@ -186,9 +211,14 @@ public final class ReadingContract {
         return null;
     }
 
+    /** The first and the last millisecond Python's datetime can hold: years 0001 to 9999, in UTC. */
+    private static final long FIRST_MS = LocalDateTime.of(1, 1, 1, 0, 0).toEpochSecond(ZoneOffset.UTC) * 1000;
+    private static final long LAST_MS = LocalDateTime.of(10000, 1, 1, 0, 0).toEpochSecond(ZoneOffset.UTC) * 1000 - 1;
+
     /**
      * RFC 3339 text as milliseconds since the epoch (UTC; a fraction beyond the millisecond is dropped), or
-     * null when it is not the pattern or not a real time (February 30, year 0000).
+     * null when it is not the pattern or not a real time (February 30, year 0000, or an offset that moves it
+     * out of the years 0001 to 9999 in UTC, as the Python contract says).
      */
     public static Long epochMs(String text) {
         Matcher match = TIMESTAMP.matcher(text);
@@ -213,6 +243,7 @@ public final class ReadingContract {
                 * (Integer.parseInt(zone.substring(1, 3)) * 3600 + Integer.parseInt(zone.substring(4, 6)) * 60);
         String fraction = match.group(7) == null ? "" : match.group(7);
         int millis = Integer.parseInt((fraction + "000").substring(0, 3));
-        return (local.toEpochSecond(ZoneOffset.UTC) - offsetSeconds) * 1000 + millis;
+        long epochMs = (local.toEpochSecond(ZoneOffset.UTC) - offsetSeconds) * 1000 + millis;
+        return epochMs < FIRST_MS || epochMs > LAST_MS ? null : epochMs;
     }
 }

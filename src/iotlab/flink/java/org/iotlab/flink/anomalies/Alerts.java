@@ -40,13 +40,14 @@ public final class Alerts {
     }
 
     /** {@code details} maps parameter names to numbers, or to text (the out-of-range reason). */
-    public static String alert(String deviceId, String kind, long alertMs, long startMs, long endMs, double score,
-                               Map<String, Object> details) {
+    public static String alert(String deviceId, String kind, String quantity, long alertMs, long startMs, long endMs,
+                               double score, Map<String, Object> details) {
         StringWriter text = new StringWriter();
         try (JsonGenerator json = JSON.createGenerator(text)) {
             json.writeStartObject();
             json.writeStringField("device_id", deviceId);
             json.writeStringField("kind", kind);
+            json.writeStringField("quantity", quantity);
             json.writeStringField("alert_at", atText(alertMs));
             json.writeStringField("start", atText(startMs));
             json.writeStringField("end", atText(endMs));

@@ -28,6 +28,14 @@ public class Baseline {
         lastMs = atMs;
     }
 
+    /**
+     * A reading the baseline must not learn from: its clock moves on, so the next reading it learns weighs as one
+     * reading after this one, not as one after a long gap.
+     */
+    public void skip(long atMs) {
+        lastMs = atMs;
+    }
+
     public boolean warmedUp(long atMs, long warmUpMs) {
         return mean != null && atMs - sinceMs >= warmUpMs;
     }

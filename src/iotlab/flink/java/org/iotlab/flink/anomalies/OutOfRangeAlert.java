@@ -29,7 +29,8 @@ public class OutOfRangeAlert extends AlertAggregate<OutOfRangeAlert.State> {
         if (previous != null && eventMs - previous <= joinMinutes * Alerts.MINUTE_MS) {
             return;
         }
-        state.alert = Alerts.alert(deviceId, "out_of_range", eventMs, eventMs, eventMs, 1.0,
+        String quantity = reason.substring(reason.lastIndexOf(' ') + 1); // "impossible_value: humidity" → humidity
+        state.alert = Alerts.alert(deviceId, "out_of_range", quantity, eventMs, eventMs, eventMs, 1.0,
                 Map.of("join_minutes", joinMinutes, "reason", reason));
     }
 }

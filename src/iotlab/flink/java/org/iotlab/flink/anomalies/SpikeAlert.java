@@ -3,7 +3,7 @@ package org.iotlab.flink.anomalies;
 import java.util.Map;
 
 /**
- * {@code SPIKE_ALERT(device_id, event_ms, temperature, half_life_minutes, threshold, max_span_minutes,
+ * {@code SPIKE_ALERT(device_id, event_ms, quantity, value, half_life_minutes, threshold, max_span_minutes,
  * warm_up_minutes, min_std) OVER (PARTITION BY device_id ORDER BY event_time ROWS BETWEEN UNBOUNDED PRECEDING
  * AND CURRENT ROW)}: for each reading, the spike alert it raises (JSON), or NULL.
  *
@@ -30,16 +30,17 @@ public class SpikeAlert extends AlertAggregate<SpikeAlert.State> {
         return new State();
     }
 
-    public void accumulate(State state, String deviceId, Long eventMs, Double temperature, Double halfLifeMinutes,
-                           Double threshold, Double maxSpanMinutes, Double warmUpMinutes, Double minStd) {
-        if (!nextReading(state, eventMs, temperature)) {
+    public void accumulate(State state, String deviceId, Long eventMs, String quantity, Double value,
+                           Double halfLifeMinutes, Double threshold, Double maxSpanMinutes, Double warmUpMinutes,
+                           Double minStd) {
+        if (!nextReading(state, eventMs, value)) {
             return;
         }
         long halfLifeMs = (long) (halfLifeMinutes * Alerts.MINUTE_MS);
-        if (state.baseline.learnsWhileWarmingUp(eventMs, temperature, halfLifeMs, warmUpMinutes)) {
+        if (state.baseline.learnsWhileWarmingUp(eventMs, value, halfLifeMs, warmUpMinutes)) {
             return;
         }
-        double z = state.baseline.z(temperature, minStd);
+        double z = state.baseline.z(value, minStd);
         if (z > threshold) { // off the baseline: part of a span; the baseline does not learn from it
             if (!state.open) {
                 state.open = true;
@@ -50,11 +51,11 @@ public class SpikeAlert extends AlertAggregate<SpikeAlert.State> {
             state.worst = Math.max(state.worst, z);
             return;
         }
-        state.baseline.update(eventMs, temperature, halfLifeMs);
+        state.baseline.update(eventMs, value, halfLifeMs);
         if (state.open) { // back to normal: the span ends here
             state.open = false;
             if (state.spanEndMs - state.spanStartMs <= maxSpanMinutes * Alerts.MINUTE_MS) {
-                state.alert = Alerts.alert(deviceId, "spike", eventMs, state.spanStartMs, state.spanEndMs, state.worst,
+                state.alert = Alerts.alert(deviceId, "spike", quantity, eventMs, state.spanStartMs, state.spanEndMs, state.worst,
                         Map.of("half_life_minutes", halfLifeMinutes, "threshold", threshold,
                                 "max_span_minutes", maxSpanMinutes));
             }

@@ -3,11 +3,11 @@ package org.iotlab.flink.anomalies;
 import java.util.Map;
 
 /**
- * {@code STUCK_ALERT(device_id, event_ms, temperature, humidity, min_minutes) OVER (PARTITION BY device_id
+ * {@code STUCK_ALERT(device_id, event_ms, quantity, value, min_minutes) OVER (PARTITION BY device_id
  * ORDER BY event_time ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)}: the stuck-sensor alert a reading
  * raises (JSON), or NULL.
  *
- * <p>{@code iotlab.jobs.anomalies.detectors.StuckDetector}'s rule: the same temperature and humidity since
+ * <p>{@code iotlab.jobs.anomalies.detectors.StuckDetector}'s rule: the same value of one quantity since
  * a run began; raised once, by the first reading at least {@code min_minutes} after the run's first.
  * A reading at the same moment as the previous one (a duplicate) is skipped.
  */
@@ -15,8 +15,7 @@ public class StuckAlert extends AlertAggregate<StuckAlert.State> {
 
     /** The detector's state for one device. */
     public static class State extends AlertState {
-        public Double temperature; // the current run's values
-        public Double humidity;
+        public Double value; // the current run's value
         public long runStartMs;
         public boolean raised;
     }
@@ -26,14 +25,13 @@ public class StuckAlert extends AlertAggregate<StuckAlert.State> {
         return new State();
     }
 
-    public void accumulate(State state, String deviceId, Long eventMs, Double temperature, Double humidity,
+    public void accumulate(State state, String deviceId, Long eventMs, String quantity, Double value,
                            Double minMinutes) {
-        if (!nextReading(state, eventMs, temperature, humidity)) {
+        if (!nextReading(state, eventMs, value)) {
             return;
         }
-        if (!temperature.equals(state.temperature) || !humidity.equals(state.humidity)) { // a new run begins
-            state.temperature = temperature;
-            state.humidity = humidity;
+        if (!value.equals(state.value)) { // a new run begins
+            state.value = value;
             state.runStartMs = eventMs;
             state.raised = false;
             return;
@@ -43,7 +41,7 @@ public class StuckAlert extends AlertAggregate<StuckAlert.State> {
             return;
         }
         state.raised = true;
-        state.alert = Alerts.alert(deviceId, "stuck", eventMs, state.runStartMs, eventMs,
+        state.alert = Alerts.alert(deviceId, "stuck", quantity, eventMs, state.runStartMs, eventMs,
                 (double) spanMs / Alerts.MINUTE_MS, Map.of("min_minutes", minMinutes));
     }
 }

@@ -1,11 +1,23 @@
 """Pure pieces of the Cassandra store: day buckets, the schema file, and how contract records become rows."""
 
+import zlib
+from collections import Counter
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
-from iotlab.cassandra import TABLES, alert_values, schema_statements, window_values
+from iotlab.cassandra import (
+    DEVICE_BUCKETS,
+    TABLES,
+    alert_values,
+    all_buckets,
+    device_bucket,
+    latest_reading_values,
+    schema_statements,
+    window_values,
+)
 from iotlab.cassandra.schema import check_keyspace_name
+from iotlab.cassandra.store import ALERT_COLUMNS
 from iotlab.core.timestamps import as_utc, epoch_micros, utc_day, utc_days
 
 UTC = timezone.utc
@@ -56,10 +68,26 @@ def test_window_values_bucket_by_the_utc_day_of_the_start():
 def test_alert_values_store_details_as_stable_json():
     alert = {"device_id": "d", "kind": "spike", "alert_at": "2025-11-06T00:00:00Z", "start": "2025-11-05T23:58:00Z",
              "end": "2025-11-06T00:00:00Z", "score": 7, "details": {"z": 4, "baseline_minutes": 30}}
-    values = alert_values(alert)
-    assert values[1] == date(2025, 11, 6) and values[6] == 7.0
-    assert values[7] == '{"baseline_minutes": 30, "z": 4}'
-    assert alert_values({**alert, "score": None, "details": None})[6:] == (None, None)
+    values = dict(zip(ALERT_COLUMNS, alert_values(alert)))
+    assert values["day"] == date(2025, 11, 6) and values["score"] == 7.0
+    assert values["details"] == '{"baseline_minutes": 30, "z": 4}'
+    assert values["quantity"] == "all"  # an alert written before alerts had a quantity
+    assert values["bucket"] == device_bucket("d")
+    assert alert_values({**alert, "score": None, "details": None})[-2:] == (None, None)
+
+
+def test_a_device_is_always_in_the_same_bucket_and_the_fleet_spreads_over_all_of_them():
+    assert device_bucket("device-01") == device_bucket("device-01") == zlib.crc32(b"device-01") % DEVICE_BUCKETS
+    buckets = Counter(device_bucket(f"device-{number:04d}") for number in range(10_000))
+    assert sorted(buckets) == all_buckets()
+    assert max(buckets.values()) < 1.1 * 10_000 / DEVICE_BUCKETS  # even: no bucket 10% above its share
+
+
+def test_latest_reading_values_name_the_device_bucket_and_the_event_time():
+    values = latest_reading_values({"device_id": "device-07", "timestamp": "2025-11-05T12:00:00.250Z",
+                                    "temperature": 21, "humidity": 40, "status": "OK"})
+    assert values[:3] == ("fleet", device_bucket("device-07"), "device-07")
+    assert values[-1] == 1_762_344_000_250_000
 
 
 def test_a_write_summary_says_its_counts_without_a_stray_comma_and_its_line_adds_the_timing():

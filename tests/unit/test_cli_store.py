@@ -29,7 +29,7 @@ from iotlab.core.timestamps import timestamp_text
 # The columns of the driver's named-tuple rows, as the exports select them.
 WindowRow = namedtuple("WindowRow", ["device_id", "window_start", "window_end", "readings", "avg_temp", "min_temp",
                                      "max_temp", "avg_humidity"])
-AlertRow = namedtuple("AlertRow", "device_id kind alert_at started_at ended_at score details")
+AlertRow = namedtuple("AlertRow", "device_id kind quantity alert_at started_at ended_at score details")
 LatestRow = namedtuple("LatestRow", "device_id reading_at temperature humidity status")
 
 NOON = datetime(2025, 11, 5, 12, 0)  # naive, as the driver returns a timestamp: UTC
@@ -121,23 +121,22 @@ def test_a_window_row_becomes_the_contract_record():
 
 
 def test_an_alert_row_becomes_what_write_alerts_takes():
-    row = AlertRow("device-02", "spike", NOON.replace(minute=7), NOON.replace(minute=5), NOON.replace(minute=6),
-                   6.5, '{"threshold": 3.0, "window": [1, 2]}')
+    row = AlertRow("device-02", "spike", "humidity", NOON.replace(minute=7), NOON.replace(minute=5),
+                   NOON.replace(minute=6), 6.5, '{"threshold": 3.0, "window": [1, 2]}')
     assert alert_record(row) == {
-        "device_id": "device-02", "kind": "spike", "alert_at": "2025-11-05T12:07:00Z",
+        "device_id": "device-02", "kind": "spike", "quantity": "humidity", "alert_at": "2025-11-05T12:07:00Z",
         "start": "2025-11-05T12:05:00Z", "end": "2025-11-05T12:06:00Z", "score": 6.5,
         "details": {"threshold": 3.0, "window": [1, 2]}}
-    assert set(alert_record(row)) == {"device_id", "kind", "alert_at", "start", "end", "score", "details"}
 
 
 def test_an_alert_without_score_or_details_keeps_them_as_null():
-    record = alert_record(AlertRow("device-01", "stuck", NOON, NOON, NOON, None, None))
+    record = alert_record(AlertRow("device-01", "stuck", "temperature", NOON, NOON, NOON, None, None))
     assert record["score"] is None and record["details"] is None
     assert record_line(record).startswith('{"alert_at": "2025-11-05T12:00:00Z", "details": null, ')
 
 
 def test_details_that_are_not_json_are_kept_as_text():
-    assert alert_record(AlertRow("d", "drift", NOON, NOON, NOON, 1.0, "slow drift"))["details"] == "slow drift"
+    assert alert_record(AlertRow("d", "drift", "temperature", NOON, NOON, NOON, 1.0, "slow drift"))["details"] == "slow drift"
 
 
 def test_a_latest_row_becomes_a_contract_reading_with_its_milliseconds():
@@ -176,7 +175,7 @@ def test_records_come_in_a_fixed_order_whatever_the_table_order():
         ("12:00", "device-01"), ("12:00", "device-02"), ("12:05", "device-01")]
     late = NOON.replace(microsecond=500_000)  # its text sorts before "...:00Z": the order is by time, not text
     keys = [("b", "spike", late), ("b", "drift", NOON), ("a", "stuck", NOON), ("a", "drift", NOON)]
-    alerts = [AlertRow(device, kind, at, NOON, NOON, None, None) for device, kind, at in keys]
+    alerts = [AlertRow(device, kind, "temperature", at, NOON, NOON, None, None) for device, kind, at in keys]
     assert [(a["device_id"], a["kind"]) for a in alert_records(alerts)] == [
         ("a", "drift"), ("a", "stuck"), ("b", "drift"), ("b", "spike")]
     readings = [LatestRow(device, NOON, 1.0, 2.0, "OK") for device in ("device-10", "device-02", "device-01")]

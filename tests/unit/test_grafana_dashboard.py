@@ -5,10 +5,12 @@ tests/integration/test_dashboard_queries.py."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path, PurePosixPath
 
 import yaml
 
+from iotlab.cassandra.buckets import all_buckets
 from iotlab.core.paths import lab_env_dir
 from iotlab.core.versions import pinned
 
@@ -97,3 +99,18 @@ def test_the_pinned_plugin_interpolates_variables_in_variable_queries():
     uses_variables = any("$" in variable["query"]["query"] for dashboard in DASHBOARDS
                          for variable in dashboard["templating"]["list"] if variable["type"] == "query")
     assert not uses_variables or version >= (3, 2, 0)
+
+
+def test_device_bucketed_tables_are_read_in_every_bucket():
+    """alerts_by_day and latest_reading_by_fleet split the fleet in device buckets: a panel that names fewer
+    buckets than ``DEVICE_BUCKETS`` shows part of the fleet, silently."""
+    queries = [target["target"] for dashboard in DASHBOARDS for panel in dashboard["panels"]
+               for target in panel["targets"]]
+    queries += [variable["query"]["query"] for dashboard in DASHBOARDS for variable in dashboard["templating"]["list"]
+                if variable["type"] == "query"]
+    bucketed = [query for query in queries if "alerts_by_day" in query or "latest_reading_by_fleet" in query]
+    assert bucketed
+    for query in bucketed:
+        found = re.search(r"bucket IN \(([\d, ]+)\)", query)
+        assert found, query
+        assert [int(number) for number in found.group(1).split(",")] == all_buckets(), query

@@ -4,6 +4,7 @@
 and the pipeline of notebook 09); ``writes`` holds the three ways to send rows, each counting failures.
 """
 
+from iotlab.cassandra.buckets import DEVICE_BUCKETS, all_buckets, device_bucket
 from iotlab.cassandra.dashboard import DASHBOARD_FILE, load_dashboard, render_query
 from iotlab.cassandra.exports import (
     EXPORT_KINDS,
@@ -49,10 +50,12 @@ from iotlab.cassandra.writes import (
     write_concurrently,
     write_one_by_one,
     write_partition_batches,
+    write_statements_concurrently,
 )
 
 __all__ = [
     "REFUSED_ERRORS", "RETRYABLE_ERRORS", "can_succeed_later", "is_refused",
+    "DEVICE_BUCKETS", "all_buckets", "device_bucket", "write_statements_concurrently",
     "ALERTS_BY_DAY_TABLE", "ALERTS_BY_DEVICE_TABLE", "DASHBOARD_FILE", "EXPORT_KINDS", "FLEET", "LATEST_READING_TABLE",
     "SCHEMA_FILE", "Store", "TABLES", "WINDOWS_TABLE", "WriteFailed", "WriteSummary", "alert_record", "alert_values",
     "build_cluster", "cassandra_session", "closing_session", "course_keyspaces", "create_schema", "ensure_keyspace",

@@ -5,8 +5,8 @@ same rows are the same bytes and can be compared with ``diff``:
 
 - ``windows`` (windows_by_device_day): ``device_id, window_start, window_end, count, avg_temp, min_temp,
   max_temp, avg_humidity``, by window_start then device_id;
-- ``alerts`` (alerts_by_device_day, which holds each alert once): ``device_id, kind, alert_at, start, end,
-  score, details``, by alert_at, device_id, kind;
+- ``alerts`` (alerts_by_device_day, which holds each alert once): ``device_id, kind, quantity, alert_at, start,
+  end, score, details``, by alert_at, device_id, kind, quantity;
 - ``latest`` (latest_reading_by_fleet): ``device_id, timestamp, temperature, humidity, status``, by device_id.
 
 These are exactly the dicts ``Store.write_windows``, ``write_alerts`` and ``write_latest_readings`` take, so
@@ -18,8 +18,8 @@ and exported as the JSON value it holds (text that is not JSON is exported as a 
 Reading a whole table: the windows and the alerts are read with one full-table SELECT, paged
 (``fetch_size``): the driver fetches the next page as the loop reaches it. That walks every partition of the
 node, which no query of the course should do, but an export wants every row once, and paging keeps memory to
-one page of the driver plus the records. The latest readings are one partition (the fleet's), read with its
-partition key.
+one page of the driver plus the records. The latest readings are a few partitions (the fleet's device buckets),
+read with their partition keys.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ from typing import Any, Callable, Iterable, Union
 from cassandra.cluster import Session
 from cassandra.query import SimpleStatement
 
+from iotlab.cassandra.buckets import all_buckets
 from iotlab.cassandra.schema import (
     ALERTS_BY_DEVICE_TABLE,
     LATEST_READING_TABLE,
@@ -64,7 +65,8 @@ def _details(text: Any) -> Any:
 
 def alert_record(row: Any) -> dict:
     """An alerts_by_device_day (or alerts_by_day) row as the alert dict ``Store.write_alerts`` takes."""
-    return {"device_id": row.device_id, "kind": row.kind, "alert_at": timestamp_text(row.alert_at),
+    return {"device_id": row.device_id, "kind": row.kind, "quantity": row.quantity,
+            "alert_at": timestamp_text(row.alert_at),
             "start": timestamp_text(row.started_at), "end": timestamp_text(row.ended_at), "score": row.score,
             "details": _details(row.details)}
 
@@ -82,8 +84,9 @@ def window_records(rows: Iterable[Any]) -> list[dict]:
 
 
 def alert_records(rows: Iterable[Any]) -> list[dict]:
-    """Alert records, by alert_at, device_id, kind."""
-    return [alert_record(row) for row in sorted(rows, key=lambda r: (as_utc(r.alert_at), r.device_id, r.kind))]
+    """Alert records, by alert_at, device_id, kind, quantity."""
+    return [alert_record(row) for row in sorted(rows, key=lambda r: (as_utc(r.alert_at), r.device_id, r.kind,
+                                                                     r.quantity))]
 
 
 def latest_records(rows: Iterable[Any]) -> list[dict]:
@@ -130,15 +133,16 @@ def export_windows(session: Session, keyspace: str) -> list[dict]:
 def export_alerts(session: Session, keyspace: str) -> list[dict]:
     """Every alert of the keyspace (from alerts_by_device_day: one row per alert), sorted (full-table, paged)."""
     table = check_export_table(session, keyspace, "alerts")
-    return alert_records(_select(session, "SELECT device_id, kind, alert_at, started_at, ended_at, score, details "
-                                          f"FROM {table}"))
+    return alert_records(_select(session, "SELECT device_id, kind, quantity, alert_at, started_at, ended_at, score, "
+                                          f"details FROM {table}"))
 
 
 def export_latest(session: Session, keyspace: str) -> list[dict]:
-    """The latest reading of every device (the fleet's one partition), by device."""
+    """The latest reading of every device (the fleet's device buckets, one partition each), by device."""
     table = check_export_table(session, keyspace, "latest")
-    return latest_records(_select(session, "SELECT device_id, reading_at, temperature, humidity, status "
-                                           f"FROM {table} WHERE fleet = %s", (FLEET,)))
+    return latest_records(row for bucket in all_buckets() for row in _select(
+        session, f"SELECT device_id, reading_at, temperature, humidity, status FROM {table} "
+                 "WHERE fleet = %s AND bucket = %s", (FLEET, bucket)))
 
 
 EXPORTERS: dict[str, Callable[[Session, str], list[dict]]] = {

@@ -16,8 +16,9 @@ from typing import Any, Iterable, Optional
 
 import pandas as pd
 from cassandra.cluster import Session
-from cassandra.query import SimpleStatement
+from cassandra.query import BatchStatement, BatchType, SimpleStatement
 
+from iotlab.cassandra.buckets import all_buckets, device_bucket
 from iotlab.cassandra.schema import (
     ALERTS_BY_DAY_TABLE,
     ALERTS_BY_DEVICE_TABLE,
@@ -34,10 +35,11 @@ from iotlab.cassandra.writes import (
     ttl_from_event_time,
     write_concurrently,
     write_partition_batches,
+    write_statements_concurrently,
 )
 from iotlab.core.timestamps import Moment, as_utc, epoch_micros, epoch_ms, utc_day, utc_days
 
-FLEET = "fleet"  # the one partition of latest_reading_by_fleet: the lab has one fleet
+FLEET = "fleet"  # the lab has one fleet; latest_reading_by_fleet splits it in device buckets
 PAGE_SIZE = 1000  # rows per page when reading: the driver fetches the next page as the loop reaches it
 
 
@@ -71,7 +73,8 @@ def alert_ttl_s(alert: dict, now_ms: Optional[int] = None) -> int:
 
 WINDOW_COLUMNS = ["device_id", "day", "window_start", "window_end", "readings", "avg_temp", "min_temp", "max_temp",
                   "avg_humidity"]
-ALERT_COLUMNS = ["device_id", "day", "alert_at", "kind", "started_at", "ended_at", "score", "details"]
+ALERT_COLUMNS = ["device_id", "day", "alert_at", "kind", "quantity", "bucket", "started_at", "ended_at", "score",
+                 "details"]  # both alert tables have these columns; only their primary keys differ
 
 
 def window_values(window: dict) -> tuple:
@@ -83,15 +86,17 @@ def window_values(window: dict) -> tuple:
 
 
 def alert_values(alert: dict) -> tuple:
-    """An alert (device_id, kind, alert_at, start, end, and optionally score and details) as row values.
+    """An alert (device_id, kind, alert_at, start, end, and optionally quantity, score and details) as the values
+    of ``ALERT_COLUMNS``, for either alert table.
 
-    ``details`` (the detector's parameters) is stored as JSON text with sorted keys, so the same alert
-    always writes the same bytes.
+    An alert without a quantity (written before alerts had one) is about ``all``. ``details`` (the detector's
+    parameters) is stored as JSON text with sorted keys, so the same alert always writes the same bytes.
     """
     alert_at = as_utc(alert["alert_at"])
     details = alert.get("details")
-    return (alert["device_id"], utc_day(alert_at), alert_at, alert["kind"], as_utc(alert["start"]),
-            as_utc(alert["end"]), None if alert.get("score") is None else float(alert["score"]),
+    return (alert["device_id"], utc_day(alert_at), alert_at, alert["kind"], alert.get("quantity") or "all",
+            device_bucket(alert["device_id"]), as_utc(alert["start"]), as_utc(alert["end"]),
+            None if alert.get("score") is None else float(alert["score"]),
             None if details is None else json.dumps(details, sort_keys=True))
 
 
@@ -99,8 +104,8 @@ def latest_reading_values(reading: dict) -> tuple:
     """A reading (the data contract) as the values of the fleet's latest-reading upsert, its event time in
     microseconds last (``USING TIMESTAMP``)."""
     at = as_utc(reading["timestamp"])
-    return (FLEET, reading["device_id"], at, float(reading["temperature"]), float(reading["humidity"]),
-            reading.get("status"), epoch_micros(at))
+    return (FLEET, device_bucket(reading["device_id"]), reading["device_id"], at, float(reading["temperature"]),
+            float(reading["humidity"]), reading.get("status"), epoch_micros(at))
 
 
 def _plain(value: Any) -> Any:
@@ -112,7 +117,8 @@ class Store:
     """The course's tables in one keyspace, behind the writes and the queries the course needs.
 
     Its prepared statements (``insert_window``, ``insert_alert_by_day``, ``insert_alert_by_device``,
-    ``upsert_latest``) are public: notebook 08 and the bench send them in other ways.
+    ``upsert_latest``) are public: notebook 08 and the bench send them in other ways. An alert goes to both alert
+    tables in one LOGGED batch (``alert_batch``).
     """
 
     def __init__(self, session: Session, keyspace: str) -> None:
@@ -122,14 +128,16 @@ class Store:
         self.insert_window = prepare_idempotent(session, (
             f"INSERT INTO {ks}.{WINDOWS_TABLE} ({', '.join(WINDOW_COLUMNS)}) VALUES ({', '.join('?' * 9)})"))
         self.insert_alert_by_day = prepare_idempotent(session, (
-            f"INSERT INTO {ks}.{ALERTS_BY_DAY_TABLE} ({', '.join(ALERT_COLUMNS)}) VALUES ({', '.join('?' * 8)})"))
+            f"INSERT INTO {ks}.{ALERTS_BY_DAY_TABLE} ({', '.join(ALERT_COLUMNS)}) "
+            f"VALUES ({', '.join('?' * len(ALERT_COLUMNS))})"))
         self.insert_alert_by_device = prepare_idempotent(session, (
-            f"INSERT INTO {ks}.{ALERTS_BY_DEVICE_TABLE} ({', '.join(ALERT_COLUMNS)}) VALUES ({', '.join('?' * 8)})"))
+            f"INSERT INTO {ks}.{ALERTS_BY_DEVICE_TABLE} ({', '.join(ALERT_COLUMNS)}) "
+            f"VALUES ({', '.join('?' * len(ALERT_COLUMNS))})"))
         # The reading's own time is the write's timestamp: of two writes for a device, the one with the later
         # event time wins, in whatever order they reach the node.
         self.upsert_latest = prepare_idempotent(session, (
-            f"INSERT INTO {ks}.{LATEST_READING_TABLE} (fleet, device_id, reading_at, temperature, humidity, status) "
-            "VALUES (?, ?, ?, ?, ?, ?) USING TIMESTAMP ?"))
+            f"INSERT INTO {ks}.{LATEST_READING_TABLE} (fleet, bucket, device_id, reading_at, temperature, humidity, "
+            "status) VALUES (?, ?, ?, ?, ?, ?, ?) USING TIMESTAMP ?"))
 
     # ------------------------------------------------------------------ writes
 
@@ -138,24 +146,29 @@ class Store:
         rows = [tuple(_plain(v) for v in window_values(window)) for window in windows]
         return write_concurrently(self.session, self.insert_window, rows, concurrency)
 
+    def alert_batch(self, alert: dict) -> BatchStatement:
+        """One alert's two upserts (by day, by device and day) in a LOGGED batch: the coordinator writes the batch
+        to its batch log first, so if it fails half way the other half is replayed, and the two tables, which must
+        agree, end up both written. It costs an extra write to the batch log: it buys atomicity, not speed."""
+        values = alert_values(alert)
+        batch = BatchStatement(batch_type=BatchType.LOGGED)
+        batch.add(self.insert_alert_by_day, values)
+        batch.add(self.insert_alert_by_device, values)
+        batch.is_idempotent = True  # two idempotent upserts: safe to send again
+        return batch
+
     def write_alerts(self, alerts: Iterable[dict], concurrency: int = DEFAULT_CONCURRENCY) -> WriteSummary:
-        """Upsert alerts into both alert tables (by day, by device and day); the summary counts each alert
-        once, as failed if either of its two writes failed."""
-        rows = [alert_values(alert) for alert in alerts]
-        by_day = write_concurrently(self.session, self.insert_alert_by_day, rows, concurrency)
-        by_device = write_concurrently(self.session, self.insert_alert_by_device, rows, concurrency)
-        failed = dict(by_day.failures)
-        failed.update((position, error) for position, error in by_device.failures if position not in failed)
-        return WriteSummary(attempted=len(rows), written=len(rows) - len(failed), failures=sorted(failed.items()),
-                            seconds=by_day.seconds + by_device.seconds)
+        """Upsert alerts into both alert tables, one LOGGED batch per alert (``alert_batch``)."""
+        return write_statements_concurrently(self.session, [self.alert_batch(alert) for alert in alerts],
+                                             concurrency)
 
     def write_latest_readings(self, readings: Iterable[dict], concurrency: int = DEFAULT_CONCURRENCY) -> WriteSummary:
         """Upsert readings (the data contract) into each device's row of the fleet's latest readings; the newest
         event time wins, whatever the order of the writes. All rows share one partition, so they go in
         unlogged batches of that partition."""
         rows = [latest_reading_values(reading) for reading in readings]
-        return write_partition_batches(self.session, self.upsert_latest, rows, partition_of=lambda values: values[0],
-                                       concurrency=concurrency)
+        return write_partition_batches(self.session, self.upsert_latest, rows,
+                                       partition_of=lambda values: values[:2], concurrency=concurrency)
 
     # ------------------------------------------------------------------ reads
 
@@ -193,11 +206,17 @@ class Store:
         return _concat_sorted(found, "window_start", newest_first=True).head(count)
 
     def fleet_alerts(self, day: date, kind: Optional[str] = None) -> pd.DataFrame:
-        """Q3: the fleet's alerts of a UTC day, newest first; of one kind only with ``kind`` (the SAI index)."""
-        cql = f"SELECT * FROM {self.keyspace}.{ALERTS_BY_DAY_TABLE} WHERE day = %s"
-        if kind is None:
-            return self.frame(cql, (day,))
-        return self.frame(cql + " AND kind = %s", (day, kind))
+        """Q3: the fleet's alerts of a UTC day, newest first; of one kind only with ``kind`` (the SAI index).
+        One query per device bucket (each its own partition), merged."""
+        cql = f"SELECT * FROM {self.keyspace}.{ALERTS_BY_DAY_TABLE} WHERE day = %s AND bucket = %s"
+        frames = [self.frame(cql, (day, bucket)) if kind is None else self.frame(cql + " AND kind = %s",
+                                                                                (day, bucket, kind))
+                  for bucket in all_buckets()]
+        found = _concat_sorted(frames, "alert_at", newest_first=True)
+        if found.empty:
+            return found
+        return found.sort_values(["alert_at", "device_id", "kind", "quantity"], ascending=[False, True, True, True],
+                                 kind="stable").reset_index(drop=True)  # the table's clustering order
 
     def device_alerts(self, device_id: str, start: Moment, end: Moment) -> pd.DataFrame:
         """Q4: a device's alerts raised in [start, end), newest first."""
@@ -208,8 +227,10 @@ class Store:
         return _concat_sorted(frames, "alert_at", newest_first=True)
 
     def latest_readings(self) -> pd.DataFrame:
-        """Q5: the latest reading of every device (one partition), by device."""
-        return self.frame(f"SELECT * FROM {self.keyspace}.{LATEST_READING_TABLE} WHERE fleet = %s", (FLEET,))
+        """Q5: the latest reading of every device (one partition per device bucket), by device."""
+        cql = f"SELECT * FROM {self.keyspace}.{LATEST_READING_TABLE} WHERE fleet = %s AND bucket = %s"
+        frames = [self.frame(cql, (FLEET, bucket)) for bucket in all_buckets()]
+        return _concat_sorted(frames, "device_id")
 
 
 def _concat_sorted(frames: list[pd.DataFrame], column: str, newest_first: bool = False) -> pd.DataFrame:

@@ -8,6 +8,9 @@
   ``execute_concurrent`` does for you, written out.
 - ``write_partition_batches``: UNLOGGED batches, each holding rows of one partition only (a batch that
   spans partitions makes one coordinator do the work of many and is slower, not faster).
+- ``write_statements_concurrently``: statements already bound, e.g. the LOGGED batch that writes an alert to both
+  alert tables (``Store.alert_batch``): a logged batch is not a speed-up, it is how two denormalized tables
+  that must agree get both writes or, eventually, neither.
 
 ``ttl_from_event_time`` says how long a row should live when its table keeps data for a retention counted from
 the data's own time (its event time), not from the moment it is written.
@@ -32,7 +35,7 @@ from cassandra.cluster import NoHostAvailable, Session
 from cassandra.concurrent import execute_concurrent, execute_concurrent_with_args
 from cassandra.connection import ConnectionException
 from cassandra.protocol import IsBootstrappingErrorMessage, OverloadedErrorMessage
-from cassandra.query import BatchStatement, BatchType, PreparedStatement
+from cassandra.query import BatchStatement, BatchType, PreparedStatement, Statement
 from tqdm.auto import tqdm
 
 DEFAULT_CONCURRENCY = 64  # requests in flight: enough to keep one node busy, far below its queue limits
@@ -133,6 +136,18 @@ def write_concurrently(session: Session, statement: PreparedStatement, rows: Seq
             yield None if success else result
 
     return _tally(len(rows), outcomes())
+
+
+def write_statements_concurrently(session: Session, statements: Sequence[Statement],
+                                  concurrency: int = DEFAULT_CONCURRENCY) -> WriteSummary:
+    """Statements already bound (a batch each, for example), at most ``concurrency`` in flight."""
+    def outcomes() -> Iterator[Optional[BaseException]]:
+        for success, result in execute_concurrent(session, [(statement, None) for statement in statements],
+                                                  concurrency=concurrency, raise_on_first_error=False,
+                                                  results_generator=True):
+            yield None if success else result
+
+    return _tally(len(statements), outcomes())
 
 
 def _tally(attempted: int, outcomes: Iterable[Optional[BaseException]]) -> WriteSummary:

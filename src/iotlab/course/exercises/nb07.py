@@ -165,8 +165,9 @@ def check_readings_table(function: Callable[[str], str]) -> CheckResult:
 
 
 def alerts_of_kind_cql(table: str) -> str:
-    """Reference for 07.3: the alerts of one UTC day and one kind, newest first (day and kind as %s)."""
-    return f"SELECT alert_at, device_id, kind FROM {table} WHERE day = %s AND kind = %s"
+    """Reference for 07.3: the alerts of one UTC day, device bucket and kind, newest first (day, bucket and kind
+    as %s)."""
+    return f"SELECT alert_at, device_id, kind FROM {table} WHERE day = %s AND bucket = %s AND kind = %s"
 
 
 def _refused_query_hint(cql: str) -> str:
@@ -174,12 +175,20 @@ def _refused_query_hint(cql: str) -> str:
     if "ORDER BY" in cql.upper():
         return ("read the server's reason above, then drop the ORDER BY: a partition's rows come back in the "
                 "table's clustering order, alert_at DESC, so they are already newest first")
-    return "two %s placeholders, day then kind: WHERE day = %s AND kind = %s"
+    return "three %s placeholders, day, bucket, then kind: WHERE day = %s AND bucket = %s AND kind = %s"
 
 
 def check_alerts_of_kind(function: Callable[[str], str]) -> CheckResult:
     """Check 07.3: run the learner's query on the store's alerts_by_day (SAI on kind) in a scratch keyspace."""
-    from iotlab.cassandra import ALERTS_BY_DAY_TABLE, TABLES, Store, closing_session, create_schema
+    from iotlab.cassandra import (
+        ALERTS_BY_DAY_TABLE,
+        TABLES,
+        Store,
+        all_buckets,
+        closing_session,
+        create_schema,
+        device_bucket,
+    )
 
     name = "alerts_of_kind_cql"
     table = f"{CHECK_KEYSPACE}.{ALERTS_BY_DAY_TABLE}"
@@ -187,8 +196,9 @@ def check_alerts_of_kind(function: Callable[[str], str]) -> CheckResult:
         return skipped(name)
     cql = function(table)
     if allows_filtering(cql):
-        return failed(name, "the query asks for ALLOW FILTERING: with the partition key (day) and the indexed column "
-                            "(kind) Cassandra needs no filtering. Hint: WHERE day = %s AND kind = %s")
+        return failed(name, "the query asks for ALLOW FILTERING: with the partition key (day, bucket) and the indexed "
+                            "column (kind) Cassandra needs no filtering. Hint: WHERE day = %s AND bucket = %s AND "
+                            "kind = %s")
     with closing_session() as session:
         create_schema(session, CHECK_KEYSPACE)
         for existing in TABLES:
@@ -203,16 +213,19 @@ def check_alerts_of_kind(function: Callable[[str], str]) -> CheckResult:
         store.write_alerts(alerts).raise_for_failures()
         for day, kind in [(start.date(), "spike"), ((start + timedelta(days=1)).date(), "stuck"),
                           (start.date(), "unknown")]:
-            try:
-                rows = list(session.execute(cql, (day, kind)))
-            except Exception as error:
-                return failed(name, f"Cassandra refused the query: {error_reason(error)}. Hint: "
-                                    f"{_refused_query_hint(cql)}")
-            expected = sorted(((alert["alert_at"], alert["device_id"]) for alert in alerts
-                               if alert["alert_at"].date() == day and alert["kind"] == kind), reverse=True)
-            actual = [(row.alert_at.replace(tzinfo=timezone.utc), row.device_id) for row in rows]
-            if actual != expected:
-                return failed(name, f"{day} {kind}: got {len(actual)} alerts, expected {len(expected)} (newest "
-                                    "first). Hint: SELECT alert_at, device_id, kind FROM the table WHERE day = %s AND "
-                                    "kind = %s")
-        return passed(name, "three (day, kind) queries answered from one partition each, the index picking the kind")
+            for bucket in all_buckets():
+                try:
+                    rows = list(session.execute(cql, (day, bucket, kind)))
+                except Exception as error:
+                    return failed(name, f"Cassandra refused the query: {error_reason(error)}. Hint: "
+                                        f"{_refused_query_hint(cql)}")
+                expected = sorted(((alert["alert_at"], alert["device_id"]) for alert in alerts
+                                   if alert["alert_at"].date() == day and alert["kind"] == kind
+                                   and device_bucket(alert["device_id"]) == bucket), reverse=True)
+                actual = [(row.alert_at.replace(tzinfo=timezone.utc), row.device_id) for row in rows]
+                if actual != expected:
+                    return failed(name, f"{day}, bucket {bucket}, {kind}: got {len(actual)} alerts, expected "
+                                        f"{len(expected)} (newest first). Hint: SELECT alert_at, device_id, kind FROM "
+                                        "the table WHERE day = %s AND bucket = %s AND kind = %s")
+        return passed(name, f"three (day, kind) queries, {len(all_buckets())} buckets each, answered from one "
+                            "partition each, the index picking the kind")

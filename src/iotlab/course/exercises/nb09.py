@@ -26,6 +26,7 @@ from iotlab.cassandra import (
     TABLES,
     Store,
     alert_record,
+    all_buckets,
     closing_session,
     create_schema,
     export_alerts,
@@ -78,7 +79,7 @@ def _latest(device: str, at: str, temperature: float) -> dict:
 
 
 def _alert(device: str, start: str, alert_at: str) -> dict:
-    return {"device_id": device, "kind": "offline", "alert_at": alert_at, "start": start, "end": alert_at,
+    return {"device_id": device, "kind": "offline", "quantity": "all", "alert_at": alert_at, "start": start, "end": alert_at,
             "score": 10.0, "details": {"gap_minutes": 10}}
 
 
@@ -187,9 +188,10 @@ def _scratch_store(session) -> Store:
 def _alerts_by_day(session, alerts: list[dict]) -> list[dict]:
     """What alerts_by_day holds for the days of ``alerts``, as alert records."""
     days = sorted({as_utc(alert["alert_at"]).date() for alert in alerts})
-    rows = [row for day in days for row in session.execute(
-        f"SELECT * FROM {CHECK_KEYSPACE}.{ALERTS_BY_DAY_TABLE} WHERE day = %s", (day,))]
-    return sorted((alert_record(row) for row in rows), key=lambda a: (as_utc(a["alert_at"]), a["device_id"]))
+    rows = [row for day in days for bucket in all_buckets() for row in session.execute(
+        f"SELECT * FROM {CHECK_KEYSPACE}.{ALERTS_BY_DAY_TABLE} WHERE day = %s AND bucket = %s", (day, bucket))]
+    return sorted((alert_record(row) for row in rows),
+                  key=lambda a: (as_utc(a["alert_at"]), a["device_id"], a["kind"], a["quantity"]))
 
 
 def _contract(record: dict) -> dict:
@@ -461,7 +463,7 @@ def _panel_alerts() -> list[dict]:
     alerts = []
     for device, times in moments.items():
         for at in times:
-            alerts.append({"device_id": device, "kind": "offline", "alert_at": at,
+            alerts.append({"device_id": device, "kind": "offline", "quantity": "all", "alert_at": at,
                            "start": format_epoch_ms(timestamp_ms(at) - 10 * 60_000), "end": at, "score": 10.0,
                            "details": {"gap_minutes": 10}})
         alerts.append({"device_id": device, "kind": "spike", "alert_at": times[1], "start": times[1], "end": times[1],

@@ -22,8 +22,8 @@ Flink's async I/O is meant for (``AsyncDataStream``, PyFlink 2.2):
   operator timeout, which PyFlink 2.2 implements with one ``threading.Timer`` (a new thread) per record,
   measured here at a fifth of the writer's speed.
 - **Effectively once.** Each row's primary key is a function of the data (device, day, window start;
-  day, alert time, device, kind), and every statement is an idempotent upsert: a replay after a failure
-  rewrites identical rows. Before each checkpoint PyFlink's async operator waits for every write in flight
+  day, bucket, alert time, device, kind, quantity), and every statement is an idempotent upsert: a replay after a
+  failure rewrites identical rows. Before each checkpoint PyFlink's async operator waits for every write in flight
   (its bundle finishes), so a completed checkpoint means every row before it is in Cassandra, acknowledged at
   the session's consistency level (LOCAL_QUORUM) or set aside in ``T.sink-dlq``. (Java's async operator does
   not wait: it stores the rows still in flight in the checkpoint and sends them again after a restore.)
@@ -36,13 +36,12 @@ import json
 from typing import Any, Optional
 
 from cassandra.cluster import ResponseFuture, Session
-from cassandra.query import BoundStatement
+from cassandra.query import Statement
 from pyflink.common import Row, Time, Types
 from pyflink.datastream import AsyncDataStream, AsyncFunction, DataStream, RuntimeContext
 
 from iotlab.cassandra import (
     Store,
-    alert_values,
     can_succeed_later,
     cassandra_session,
     is_refused,
@@ -71,17 +70,16 @@ def refused(value: Row, error: BaseException) -> Row:
                error=f"{type(error).__name__}: {error}"[:500])
 
 
-def statements_for(store: Store, kind: str, row: dict) -> list[BoundStatement]:
-    """The upserts that store one row, bound to its values: a window, a latest reading, or an alert (in both alert
-    tables). Raises KeyError, TypeError or ValueError for a row that cannot be bound (a missing field, a text
-    where a number belongs)."""
+def statements_for(store: Store, kind: str, row: dict) -> list[Statement]:
+    """The upserts that store one row, bound to its values: a window, a latest reading, or an alert (both alert
+    tables, in one LOGGED batch: ``Store.alert_batch``). Raises KeyError, TypeError or ValueError for a row that
+    cannot be bound (a missing field, a text where a number belongs)."""
     if kind == "window":
         return [store.insert_window.bind(window_values(row))]
     if kind == "latest":
         return [store.upsert_latest.bind(latest_reading_values(row))]
     if kind == "alert":
-        values = alert_values(row)
-        return [store.insert_alert_by_day.bind(values), store.insert_alert_by_device.bind(values)]
+        return [store.alert_batch(row)]
     raise ValueError(f"unknown store row kind {kind!r}")
 
 

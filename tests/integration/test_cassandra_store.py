@@ -7,15 +7,18 @@ from datetime import date, datetime, timedelta, timezone
 
 import pytest
 from cassandra import ConsistencyLevel
+from cassandra.query import BatchType
 
 from iotlab.cassandra import (
     TABLES,
     WINDOWS_TABLE,
     Store,
     WriteFailed,
+    all_buckets,
     cassandra_session,
     course_keyspaces,
     create_schema,
+    device_bucket,
     ensure_keyspace,
     prepare_idempotent,
     reset_course_keyspaces,
@@ -25,6 +28,7 @@ from iotlab.cassandra import (
     write_one_by_one,
     write_partition_batches,
 )
+from iotlab.core.errors import StoreOutdated
 from iotlab.jobs.window_aggregate import aggregate_lines
 from iotlab.sim.sensors import generate_readings, to_json_bytes
 
@@ -111,6 +115,45 @@ def test_alerts_by_day_kind_and_device(store):
     assert store.fleet_alerts(at.date(), kind="spike").device_id.tolist() == ["device-02"]
     mine = store.device_alerts("device-01", MIDNIGHT - timedelta(days=1), MIDNIGHT + timedelta(days=1))
     assert mine.kind.tolist() == ["silence"] and mine.details.tolist() == ['{"gap_minutes": 10}']
+
+
+def test_the_fleet_queries_read_every_device_bucket(store):
+    """20 devices land in every bucket: the fleet's alerts of a day and its latest readings hold all 20."""
+    devices = [f"device-{number:02d}" for number in range(1, 21)]
+    assert {device_bucket(device) for device in devices} == set(all_buckets())
+    at = MIDNIGHT + timedelta(hours=2)
+    store.write_alerts([{"device_id": device, "kind": "stuck", "quantity": quantity, "alert_at": at, "start": at,
+                         "end": at} for device in devices for quantity in ("temperature", "humidity")])
+    alerts = store.fleet_alerts(at.date())
+    assert len(alerts) == 40  # a stuck temperature and a stuck humidity at the same moment are two alerts
+    assert alerts.device_id.tolist() == sorted(devices * 2) and set(alerts.quantity) == {"temperature", "humidity"}
+    store.write_latest_readings([{"device_id": device, "timestamp": "2025-11-05T12:00:00Z", "temperature": 20.0,
+                                  "humidity": 40.0, "status": "OK"} for device in devices])
+    assert store.latest_readings().device_id.tolist() == devices
+
+
+def test_an_alert_goes_to_both_tables_in_one_logged_batch(store):
+    at = MIDNIGHT + timedelta(hours=3)
+    batch = store.alert_batch({"device_id": "device-05", "kind": "drift", "quantity": "humidity", "alert_at": at,
+                               "start": at - timedelta(minutes=30), "end": at})
+    assert batch.batch_type == BatchType.LOGGED and len(batch._statements_and_parameters) == 2
+    assert batch.is_idempotent
+    store.session.execute(batch)
+    assert store.fleet_alerts(at.date(), kind="drift").quantity.tolist() == ["humidity"]
+    assert store.device_alerts("device-05", at - timedelta(hours=1), at + timedelta(hours=1)).kind.tolist() == [
+        "drift"]
+
+
+def test_a_table_an_older_schema_made_is_named_with_the_fix(session):
+    old = "iotlab_test_old_schema"
+    session.execute(f"DROP KEYSPACE IF EXISTS {old}", timeout=60)
+    ensure_keyspace(session, old)
+    session.execute(f"CREATE TABLE {old}.latest_reading_by_fleet (fleet text, device_id text, reading_at timestamp, "
+                    "temperature double, humidity double, status text, PRIMARY KEY ((fleet), device_id))", timeout=60)
+    with pytest.raises(StoreOutdated) as raised:
+        create_schema(session, old)
+    assert "no column bucket" in str(raised.value) and "iotlab store reset" in str(raised.value)
+    session.execute(f"DROP KEYSPACE IF EXISTS {old}", timeout=60)
 
 
 @pytest.mark.parametrize("method", ["one_by_one", "concurrently", "async", "batches"])

@@ -35,13 +35,17 @@ WINDOWS = [
 ]
 ONE = MIDNIGHT + timedelta(hours=1)
 ALERTS = [
-    {"device_id": "device-02", "kind": "spike", "alert_at": ONE, "start": ONE - timedelta(minutes=2),
-     "end": ONE - timedelta(minutes=2), "score": 6.5},  # no details
-    {"device_id": "device-01", "kind": "spike", "alert_at": ONE, "start": ONE - timedelta(minutes=1),
-     "end": ONE - timedelta(minutes=1), "score": 4.0, "details": {"threshold": 3.0}},
-    {"device_id": "device-01", "kind": "offline", "alert_at": ONE, "start": ONE - timedelta(minutes=10), "end": ONE,
-     "details": {"gap_minutes": 10}},  # no score
-    {"device_id": "device-03", "kind": "out_of_range", "alert_at": "2025-11-05T23:59:59.500Z",
+    {"device_id": "device-02", "kind": "spike", "quantity": "temperature", "alert_at": ONE,
+     "start": ONE - timedelta(minutes=2), "end": ONE - timedelta(minutes=2), "score": 6.5},  # no details
+    {"device_id": "device-01", "kind": "spike", "quantity": "temperature", "alert_at": ONE,
+     "start": ONE - timedelta(minutes=1), "end": ONE - timedelta(minutes=1), "score": 4.0,
+     "details": {"threshold": 3.0}},
+    {"device_id": "device-01", "kind": "spike", "quantity": "humidity", "alert_at": ONE,  # same moment, other quantity
+     "start": ONE - timedelta(minutes=1), "end": ONE - timedelta(minutes=1), "score": 9.0,
+     "details": {"threshold": 3.0}},
+    {"device_id": "device-01", "kind": "offline", "quantity": "all", "alert_at": ONE,
+     "start": ONE - timedelta(minutes=10), "end": ONE, "details": {"gap_minutes": 10}},  # no score
+    {"device_id": "device-03", "kind": "out_of_range", "quantity": "humidity", "alert_at": "2025-11-05T23:59:59.500Z",
      "start": "2025-11-05T23:59:59.500Z", "end": "2025-11-05T23:59:59.500Z", "score": 1.25,
      "details": {"value": 91.5, "limits": {"min": -40.0, "max": 80.0}, "readings": [1, 2]}},
 ]
@@ -71,13 +75,19 @@ EXPECTED = {
     "alerts": [
         '{"alert_at": "2025-11-05T23:59:59.500Z", "details": {"limits": {"max": 80.0, "min": -40.0}, '
         '"readings": [1, 2], "value": 91.5}, "device_id": "device-03", "end": "2025-11-05T23:59:59.500Z", '
-        '"kind": "out_of_range", "score": 1.25, "start": "2025-11-05T23:59:59.500Z"}',
+        '"kind": "out_of_range", "quantity": "humidity", "score": 1.25, "start": "2025-11-05T23:59:59.500Z"}',
         '{"alert_at": "2025-11-06T01:00:00Z", "details": {"gap_minutes": 10}, "device_id": "device-01", '
-        '"end": "2025-11-06T01:00:00Z", "kind": "offline", "score": null, "start": "2025-11-06T00:50:00Z"}',
+        '"end": "2025-11-06T01:00:00Z", "kind": "offline", "quantity": "all", "score": null, '
+        '"start": "2025-11-06T00:50:00Z"}',
         '{"alert_at": "2025-11-06T01:00:00Z", "details": {"threshold": 3.0}, "device_id": "device-01", '
-        '"end": "2025-11-06T00:59:00Z", "kind": "spike", "score": 4.0, "start": "2025-11-06T00:59:00Z"}',
+        '"end": "2025-11-06T00:59:00Z", "kind": "spike", "quantity": "humidity", "score": 9.0, '
+        '"start": "2025-11-06T00:59:00Z"}',
+        '{"alert_at": "2025-11-06T01:00:00Z", "details": {"threshold": 3.0}, "device_id": "device-01", '
+        '"end": "2025-11-06T00:59:00Z", "kind": "spike", "quantity": "temperature", "score": 4.0, '
+        '"start": "2025-11-06T00:59:00Z"}',
         '{"alert_at": "2025-11-06T01:00:00Z", "details": null, "device_id": "device-02", '
-        '"end": "2025-11-06T00:58:00Z", "kind": "spike", "score": 6.5, "start": "2025-11-06T00:58:00Z"}',
+        '"end": "2025-11-06T00:58:00Z", "kind": "spike", "quantity": "temperature", "score": 6.5, '
+        '"start": "2025-11-06T00:58:00Z"}',
     ],
     "latest": [
         '{"device_id": "device-01", "humidity": 40.0, "status": "OK", "temperature": 21.0, '

@@ -136,7 +136,8 @@ def test_an_alert_without_score_or_details_keeps_them_as_null():
 
 
 def test_details_that_are_not_json_are_kept_as_text():
-    assert alert_record(AlertRow("d", "drift", "temperature", NOON, NOON, NOON, 1.0, "slow drift"))["details"] == "slow drift"
+    row = AlertRow("d", "drift", "temperature", NOON, NOON, NOON, 1.0, "slow drift")
+    assert alert_record(row)["details"] == "slow drift"
 
 
 def test_a_latest_row_becomes_a_contract_reading_with_its_milliseconds():

@@ -14,6 +14,7 @@ from pathlib import Path
 from cassandra.cluster import Session
 
 from iotlab.cassandra.session import ensure_keyspace
+from iotlab.core.errors import StoreOutdated
 
 SCHEMA_FILE = Path(__file__).with_name("schema.cql")
 
@@ -50,15 +51,37 @@ def schema_statements(keyspace: str) -> list[str]:
     return qualified
 
 
+def table_columns(keyspace: str) -> dict[str, set[str]]:
+    """Each table of ``schema.cql`` and the columns it declares (one ``name type`` per line of its body)."""
+    found = {}
+    for statement in schema_statements(keyspace):
+        table = re.match(rf"CREATE TABLE IF NOT EXISTS {keyspace}\.(\w+) \(", statement)
+        if table:
+            body = statement.split("(", 1)[1].split("PRIMARY KEY", 1)[0]
+            found[table.group(1)] = set(re.findall(r"^\s+(\w+)\s+\w+", body, flags=re.MULTILINE))
+    return found
+
+
 def create_schema(session: Session, keyspace: str, replication_factor: int = 1) -> list[str]:
     """Create the keyspace (if missing) and every table and index of the store; return the statements run.
 
-    Safe to run again: each statement is ``IF NOT EXISTS``.
+    Safe to run again: each statement is ``IF NOT EXISTS``. That also means a table an older ``schema.cql``
+    created stays as it was: StoreOutdated (with the command that fixes it) when a table lacks a column.
     """
     ensure_keyspace(session, check_keyspace_name(keyspace), replication_factor)
     statements = schema_statements(keyspace)
     for statement in statements:
         session.execute(statement, timeout=60)
+    for table, columns in table_columns(keyspace).items():
+        existing = {row.column_name for row in session.execute(
+            "SELECT column_name FROM system_schema.columns WHERE keyspace_name = %s AND table_name = %s",
+            (keyspace, table))}
+        missing = sorted(columns - existing)
+        if missing:
+            raise StoreOutdated(f"{keyspace}.{table} was created by an older version of the course (it has no "
+                                f"column {', '.join(missing)})",
+                                "drop the course's keyspaces with `iotlab store reset` (or everything with "
+                                "`iotlab lab reset`), then run again")
     return statements
 
 

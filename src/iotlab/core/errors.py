@@ -51,3 +51,7 @@ class OptionError(IotlabError):
 
 class CourseBuildError(IotlabError):
     """A solution notebook cannot be turned into a learner notebook (unbalanced markers...)."""
+
+
+class StoreOutdated(IotlabError):
+    """A keyspace holds the course's tables as an older version of ``schema.cql`` made them."""

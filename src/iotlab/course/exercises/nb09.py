@@ -79,8 +79,8 @@ def _latest(device: str, at: str, temperature: float) -> dict:
 
 
 def _alert(device: str, start: str, alert_at: str) -> dict:
-    return {"device_id": device, "kind": "offline", "quantity": "all", "alert_at": alert_at, "start": start, "end": alert_at,
-            "score": 10.0, "details": {"gap_minutes": 10}}
+    return {"device_id": device, "kind": "offline", "quantity": "all", "alert_at": alert_at, "start": start,
+            "end": alert_at, "score": 10.0, "details": {"gap_minutes": 10}}
 
 
 # A real request the one-node lab cannot serve for now: two replicas wanted, one alive. The node answers Unavailable,

@@ -114,6 +114,38 @@ def test_alerts_of_kind_with_order_by_is_told_the_servers_reason_and_the_cluster
     assert "clustering order" in result.message.split("Hint:")[1]
 
 
+# ----------------------------------------------------------------------------- 07.4 alerts_table_cql
+ALERTS_KEY = "PRIMARY KEY ((day, bucket), alert_at, device_id, kind, quantity)"
+ALERTS_ORDER = " WITH CLUSTERING ORDER BY (alert_at DESC, device_id ASC, kind ASC, quantity ASC)"
+
+
+def alerts_table_with(key: str, order: str = ALERTS_ORDER):
+    return lambda table: nb07.alerts_table_cql(table).replace(ALERTS_KEY, key).replace(ALERTS_ORDER, order)
+
+
+def test_alerts_table_reference_passes_and_stub_is_skipped(lab_settings):
+    assert nb07.check_alerts_table(nb07.alerts_table_cql).passed
+    assert nb07.check_alerts_table(stub).skipped
+
+
+@pytest.mark.parametrize("wrong, rule", [
+    (alerts_table_with("PRIMARY KEY (day, alert_at, bucket, device_id, kind, quantity)",
+                       " WITH CLUSTERING ORDER BY (alert_at DESC, bucket ASC, device_id ASC, kind ASC, quantity ASC)"),
+     "day alone"),
+    (alerts_table_with("PRIMARY KEY ((day, bucket), alert_at, device_id, kind)",
+                       " WITH CLUSTERING ORDER BY (alert_at DESC, device_id ASC, kind ASC)"), "overwrote"),
+    (alerts_table_with("PRIMARY KEY ((day, bucket), alert_at)", " WITH CLUSTERING ORDER BY (alert_at DESC)"),
+     "overwrote"),
+    (alerts_table_with(ALERTS_KEY, ""), "newest first"),
+    (alerts_table_with("PRIMARY KEY ((day, bucket, device_id), alert_at, kind, quantity)",
+                       " WITH CLUSTERING ORDER BY (alert_at DESC, kind ASC, quantity ASC)"), "partition key is"),
+])
+def test_alerts_table_wrong_answers_fail_with_the_rule_they_broke(lab_settings, wrong, rule):
+    result = nb07.check_alerts_table(wrong)
+    assert not result.passed and not result.skipped
+    assert rule in result.message, result.message
+
+
 # ----------------------------------------------------------------------------- 08.1 load_rows
 
 
@@ -273,3 +305,27 @@ def test_windows_between_with_naive_times_fails_naming_the_rule(lab_settings):
     result = nb08.check_windows_between(naive_times)
     assert not result.passed and not result.skipped
     assert "naive times" in result.message and "UTC" in result.message
+
+
+# ----------------------------------------------------------------------------- 08.4 read_your_writes
+
+
+def test_read_your_writes_reference_passes_on_the_node_and_stub_is_skipped(lab_settings):
+    result = nb08.check_read_your_writes(nb08.read_your_writes)
+    assert result.passed, result.message
+    assert "refuses TWO, QUORUM and ALL" in result.message
+    assert nb08.check_read_your_writes(stub).skipped
+
+
+@pytest.mark.parametrize("wrong, rule", [
+    (lambda rf, down: ("ONE", "ONE"), "a read may ask only replicas that missed the write"),
+    (lambda rf, down: ("ONE", "ALL"), "Unavailable"),
+    (lambda rf, down: ("QUORUM", "QUORUM"), "return None"),
+    (lambda rf, down: None, "a pair exists"),
+    (lambda rf, down: ("quorum", "quorum"), "answer a (write level, read level) pair"),
+    (lambda rf, down: ("TWO", "TWO") if rf >= 3 and rf - down >= 2 else nb08.read_your_writes(rf, down), "RF 5"),
+])
+def test_read_your_writes_wrong_answers_fail_with_the_rule_they_broke(lab_settings, wrong, rule):
+    result = nb08.check_read_your_writes(wrong)
+    assert not result.passed and not result.skipped
+    assert rule in result.message, result.message

@@ -74,7 +74,10 @@ class OneAlertTable(nb09.StoreWriter):
     """An alert written to alerts_by_device_day only."""
 
     async def async_invoke(self, value):
-        await send_with_retries(self.session, statements(self.store, value)[-1:])
+        if value.kind != "alert":
+            return await super().async_invoke(value)
+        only_by_device = self.store.insert_alert_by_device.bind(alert_values(json.loads(value.row)))
+        await send_with_retries(self.session, [only_by_device])
         return [written(value)]
 
 
@@ -84,13 +87,13 @@ class ArrivalWins(nb09.StoreWriter):
     def open(self, runtime_context):
         super().open(runtime_context)
         self.plain_latest = self.session.prepare(
-            f"INSERT INTO {self.keyspace}.{LATEST_READING_TABLE} (fleet, device_id, reading_at, temperature, "
-            "humidity, status) VALUES (?, ?, ?, ?, ?, ?)")
+            f"INSERT INTO {self.keyspace}.{LATEST_READING_TABLE} (fleet, bucket, device_id, reading_at, "
+            "temperature, humidity, status) VALUES (?, ?, ?, ?, ?, ?, ?)")
 
     async def async_invoke(self, value):
         if value.kind != "latest":
             return await super().async_invoke(value)
-        values = latest_reading_values(json.loads(value.row))[:6]
+        values = latest_reading_values(json.loads(value.row))[:7]
         await as_awaitable(self.session.execute_async(self.plain_latest, values))
         return [written(value)]
 

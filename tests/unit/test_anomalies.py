@@ -221,3 +221,14 @@ def test_scores_on_an_unseen_seed_meet_the_targets_and_beat_the_baselines():
                 if isinstance(event, dict)]
     random_scores = evaluation.score(evaluation.random_alerts(readings, alerts), spans)
     assert all(random_scores[pair].f1 < 0.5 for pair in targets)
+
+
+def test_point_adjusted_f1_credits_every_reading_of_a_span_and_can_keep_to_one_quantity():
+    drift = [{"device_id": "d", "timestamp": timestamp_text(minute * MINUTE_MS), "label": "drift", "detail": ""}
+             for minute in range(30)]
+    lucky = [alert(29, kind="drift")]  # one alert in the last labelled minute
+    assert evaluation.point_adjusted_f1(lucky, drift, "drift") == 1.0  # 30 readings credited for one alert
+    assert evaluation.score(lucky, labels.labelled_spans(drift))[("drift", "temperature")].f1 == 1.0
+    assert evaluation.point_adjusted_f1(lucky, drift, "drift", "humidity") == 0.0  # no humidity span, no credit
+    assert evaluation.point_adjusted_f1([alert(29, kind="drift", quantity="humidity")], drift, "drift",
+                                        "temperature") == 0.0

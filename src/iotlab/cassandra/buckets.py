@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import zlib
 
-DEVICE_BUCKETS = 8  # notebook 07 does the arithmetic: 8 buckets keep 100,000 devices' partitions under 10 MB
+DEVICE_BUCKETS = 8  # notebook 07 does the arithmetic: a 10,000-device fleet stays under 100,000 cells a partition
 
 
 def device_bucket(device_id: str, buckets: int = DEVICE_BUCKETS) -> int:

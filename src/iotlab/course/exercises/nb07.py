@@ -229,3 +229,111 @@ def check_alerts_of_kind(function: Callable[[str], str]) -> CheckResult:
                                         "the table WHERE day = %s AND bucket = %s AND kind = %s")
         return passed(name, f"three (day, kind) queries, {len(all_buckets())} buckets each, answered from one "
                             "partition each, the index picking the kind")
+
+
+# ----------------------------------------------------------------------------- 07.4 the alerts table for a query
+
+MY_ALERTS_TABLE = "my_alerts_by_day"
+ALERT_COLUMNS_CQL = ("day date, bucket int, alert_at timestamp, device_id text, kind text, quantity text, "
+                     "score double")
+
+
+def alerts_table_cql(table: str) -> str:
+    """Reference for 07.4: the fleet's alerts of a day, split by device bucket, newest first, one row per alert."""
+    return f"""
+CREATE TABLE {table} (
+    day       date,
+    bucket    int,
+    alert_at  timestamp,
+    device_id text,
+    kind      text,
+    quantity  text,
+    score     double,
+    PRIMARY KEY ((day, bucket), alert_at, device_id, kind, quantity)
+) WITH CLUSTERING ORDER BY (alert_at DESC, device_id ASC, kind ASC, quantity ASC)"""
+
+
+def _check_alerts() -> list[dict]:
+    """Alerts across midnight UTC: several at the same minute (other devices, kinds and quantities of one device),
+    which a key of (alert_at) or (alert_at, device_id) alone would overwrite."""
+    from iotlab.cassandra import device_bucket
+
+    start = datetime(2025, 11, 5, 23, 50, tzinfo=timezone.utc)
+    pairs = [("spike", "temperature"), ("stuck", "temperature"), ("stuck", "humidity")]
+    alerts = []
+    for step in range(8):  # 23:50 to 00:25, every 5 minutes
+        at = start + timedelta(minutes=5 * step)
+        for device in range(1 + step % 3, 4 + step % 3):
+            for kind, quantity in pairs[:1 + step % 3]:
+                device_id = f"device-{device:02d}"
+                alerts.append({"day": at.date(), "bucket": device_bucket(device_id), "alert_at": at,
+                               "device_id": device_id, "kind": kind, "quantity": quantity,
+                               "score": round(5 + step + device / 10, 2)})
+    random.Random(11).shuffle(alerts)
+    return alerts
+
+
+def check_alerts_table(function: Callable[[str], str]) -> CheckResult:
+    """Check 07.4: create the learner's table in a scratch keyspace, write alerts (several at the same minute),
+    and read each (day, bucket) partition back, newest first; the partition key must not hold the whole fleet."""
+    from iotlab.cassandra import all_buckets, closing_session, ensure_keyspace, prepare_idempotent, write_concurrently
+
+    name = "alerts_table_cql"
+    table = f"{CHECK_KEYSPACE}.{MY_ALERTS_TABLE}"
+    if is_skipped(function, (table,)):
+        return skipped(name)
+    columns_hint = f"the columns are {ALERT_COLUMNS_CQL}"
+    with closing_session() as session:
+        ensure_keyspace(session, CHECK_KEYSPACE)
+        session.execute(f"DROP TABLE IF EXISTS {table}", timeout=60)
+        try:
+            session.execute(function(table), timeout=60)
+        except Exception as error:
+            return failed(name, f"Cassandra refused the CREATE TABLE: {error_reason(error)}")
+        partition, clustering = _key_columns(session, MY_ALERTS_TABLE)
+        if partition == ["day"]:
+            return failed(name, "the partition key is the day alone: the whole fleet's alerts of a day in one "
+                                "partition, on one replica set, growing with the fleet. Hint: split the day by the "
+                                "device's bucket, PRIMARY KEY ((day, bucket), ...)")
+        if sorted(partition) != ["bucket", "day"]:
+            return failed(name, f"the partition key is ({', '.join(partition)}): the query names a day and a bucket, "
+                                "so that is one partition, PRIMARY KEY ((day, bucket), ...)")
+        alerts = _check_alerts()
+        try:
+            insert = prepare_idempotent(session, f"INSERT INTO {table} (day, bucket, alert_at, device_id, kind, "
+                                                 "quantity, score) VALUES (?, ?, ?, ?, ?, ?, ?)")
+        except Exception as error:
+            return failed(name, f"cannot insert an alert: {error_reason(error)}. Hint: {columns_hint}")
+        order = ("day", "bucket", "alert_at", "device_id", "kind", "quantity", "score")
+        loaded = write_concurrently(session, insert, [tuple(alert[column] for column in order) for alert in alerts])
+        if loaded.failures:
+            return failed(name, f"{loaded.failed} of {loaded.attempted} alerts could not be written "
+                                f"({loaded.failures[0][1]}). Hint: {columns_hint}")
+        query = (f"SELECT alert_at, device_id, kind, quantity FROM {table} WHERE day = %s AND bucket = %s")
+        partitions = 0
+        for day in sorted({alert["day"] for alert in alerts}):
+            for bucket in all_buckets():
+                try:
+                    rows = list(session.execute(query, (day, bucket)))
+                except InvalidRequest as error:
+                    return failed(name, f"Cassandra cannot answer 'the alerts of a day and bucket': "
+                                        f"{error_reason(error)}")
+                mine = [alert for alert in alerts if alert["day"] == day and alert["bucket"] == bucket]
+                partitions += bool(mine)
+                expected = [(a["alert_at"], a["device_id"], a["kind"], a["quantity"])
+                            for a in sorted(mine, key=lambda a: (a["device_id"], a["kind"], a["quantity"]))]
+                expected.sort(key=lambda alert: alert[0], reverse=True)  # newest first, ties in key order
+                actual = [(row.alert_at.replace(tzinfo=timezone.utc), row.device_id, row.kind, row.quantity)
+                          for row in rows]
+                if len(actual) < len(expected):
+                    return failed(name, f"{day}, bucket {bucket}: {len(actual)} alerts read back, {len(expected)} "
+                                        "written: alerts at the same moment overwrote each other. Hint: the primary "
+                                        "key must tell apart two alerts of one moment (other devices, other kinds, "
+                                        "other quantities)")
+                if sorted(actual) != sorted(expected):
+                    return failed(name, f"{day}, bucket {bucket}: not the alerts written ({len(actual)} rows)")
+                if [row[0] for row in actual] != [row[0] for row in expected]:
+                    return failed(name, f"{day}, bucket {bucket}: the right alerts, not newest first. Hint: "
+                                        "WITH CLUSTERING ORDER BY (alert_at DESC, ...)")
+        return passed(name, f"partition key ({', '.join(partition)}), clustering {clustering}: {len(alerts)} alerts "
+                            f"in {partitions} partitions, none overwritten, each partition newest first")

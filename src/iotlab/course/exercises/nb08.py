@@ -256,3 +256,99 @@ def check_windows_between(function: Callable) -> CheckResult:
                                     f"{want[0] if want else 'none'}). Hint: one query per UTC day the range touches "
                                     "(iotlab.core.utc_days), window_start >= start AND < end, then sort oldest first")
         return passed(name, f"all {len(RANGE_CASES)} ranges right, across day buckets")
+
+
+# ----------------------------------------------------------------------------- 08.4 read your own writes
+
+LEVEL_NAMES = ("ONE", "TWO", "THREE", "QUORUM", "ALL")
+RYW_KEYSPACE_RF3 = "iotlab_check_nb08_rf3"  # replication factor 3 on the lab's one node: two replicas missing
+RYW_CASES = [(1, 0), (3, 0), (3, 1), (3, 2), (5, 1), (5, 2), (5, 3)]
+
+
+def replicas_waited_for(level: str, replication_factor: int) -> int:
+    """How many replicas a request at ``level`` waits for (QUORUM: a majority, RF // 2 + 1)."""
+    return {"ONE": 1, "TWO": 2, "THREE": 3, "QUORUM": replication_factor // 2 + 1,
+            "ALL": replication_factor}[level]
+
+
+def read_your_writes(replication_factor: int, nodes_down: int):
+    """Reference for 08.4: the (write level, read level) that lets a read see every acknowledged write while
+    ``nodes_down`` replicas are down, or None when no pair can. Both must be answerable by the replicas alive, and
+    together they must overlap: W + R > RF. QUORUM for both tolerates the most nodes down."""
+    alive = replication_factor - nodes_down
+    quorum = replicas_waited_for("QUORUM", replication_factor)
+    return ("QUORUM", "QUORUM") if quorum <= alive else None
+
+
+def _ryw_verdict(answer, replication_factor: int, nodes_down: int):
+    """Why ``answer`` is wrong for (RF, nodes down), or None when it is right."""
+    alive = replication_factor - nodes_down
+    possible = read_your_writes(replication_factor, nodes_down) is not None
+    where = f"RF {replication_factor}, {nodes_down} down"
+    if answer is None:
+        return None if not possible else (f"{where}: a pair exists (both levels within the {alive} replicas alive, "
+                                           f"and overlapping); None is for when none does")
+    if not (isinstance(answer, tuple) and len(answer) == 2 and all(level in LEVEL_NAMES for level in answer)):
+        return f"{where}: answer a (write level, read level) pair of {', '.join(LEVEL_NAMES)}, or None; got {answer!r}"
+    write, read = (replicas_waited_for(level, replication_factor) for level in answer)
+    for level, needed in zip(answer, (write, read)):
+        if needed > alive:
+            return (f"{where}: {level} waits for {needed} replicas and only {alive} are alive: the node answers "
+                    "Unavailable" + ("" if possible else "; with this many down no pair works: return None"))
+    if write + read <= replication_factor:
+        return (f"{where}: {answer[0]} writes reach {write} replicas and {answer[1]} reads ask {read}: "
+                f"{write} + {read} <= {replication_factor}, so a read may ask only replicas that missed the write")
+    return None
+
+
+def check_read_your_writes(function: Callable) -> CheckResult:
+    """Check 08.4: every case by the overlap rule, then on the real node: the learner's levels for RF 1 write and
+    read back a row; a keyspace of RF 3 on this one node (two replicas missing) refuses every level above ONE."""
+    from cassandra import ConsistencyLevel, Unavailable
+    from cassandra.cluster import NoHostAvailable
+    from cassandra.query import SimpleStatement as Statement
+
+    from iotlab.cassandra import closing_session, ensure_keyspace
+
+    name = "read_your_writes"
+    if is_skipped(function, (1, 0)):
+        return skipped(name)
+    answers = {}
+    for replication_factor, nodes_down in RYW_CASES:
+        try:
+            answers[replication_factor, nodes_down] = function(replication_factor, nodes_down)
+        except Exception as error:
+            return failed(name, f"RF {replication_factor}, {nodes_down} down raised {type(error).__name__}: {error}")
+        wrong = _ryw_verdict(answers[replication_factor, nodes_down], replication_factor, nodes_down)
+        if wrong:
+            return failed(name, wrong)
+
+    def run(session, cql: str, level: str, parameters=()):
+        statement = Statement(cql, consistency_level=getattr(ConsistencyLevel, level))
+        return session.execute(statement, parameters)
+
+    with closing_session() as session:
+        ensure_keyspace(session, CHECK_KEYSPACE)
+        table = f"{CHECK_KEYSPACE}.read_your_writes"
+        session.execute(f"CREATE TABLE IF NOT EXISTS {table} (k text PRIMARY KEY, v int)", timeout=60)
+        write, read = answers[1, 0]
+        run(session, f"INSERT INTO {table} (k, v) VALUES ('mine', %s)", write, (42,))
+        row = run(session, f"SELECT v FROM {table} WHERE k = 'mine'", read).one()
+        if row is None or row.v != 42:
+            return failed(name, f"on the node (RF 1), a write at {write} then a read at {read} did not read it back")
+        session.execute(f"CREATE KEYSPACE IF NOT EXISTS {RYW_KEYSPACE_RF3} WITH replication = "
+                        "{'class': 'SimpleStrategy', 'replication_factor': 3}", timeout=60)
+        rf3 = f"{RYW_KEYSPACE_RF3}.read_your_writes"
+        session.execute(f"CREATE TABLE IF NOT EXISTS {rf3} (k text PRIMARY KEY, v int)", timeout=60)
+        refused = []
+        for level in ("TWO", "QUORUM", "ALL"):
+            try:
+                run(session, f"INSERT INTO {rf3} (k, v) VALUES ('mine', 1)", level)
+            except (Unavailable, NoHostAvailable):
+                refused.append(level)
+        if refused != ["TWO", "QUORUM", "ALL"]:
+            return failed(name, f"the node accepted writes above ONE with two of three replicas missing ({refused} "
+                                "refused): is this the course's one-node lab?")
+    return passed(name, f"{len(RYW_CASES)} cases overlap (W + R > RF) within the replicas alive; on the node: RF 1 "
+                        f"reads back its write at {write}/{read}, and RF 3 with two replicas missing refuses TWO, "
+                        "QUORUM and ALL, so no pair gives read-your-writes there")

@@ -257,8 +257,7 @@ def _direct_cases(writer, session) -> Optional[CheckResult]:
                      (False, True): "alerts_by_day only", (False, False): "neither alert table"}
             return failed(name, f"the alert is in {where[bool(by_device), bool(by_day)]}: an alert goes to BOTH alert "
                                 "tables (one answers 'the fleet's alerts of a day', the other 'a device's alerts'), "
-                                "store.insert_alert_by_day and store.insert_alert_by_device, each with "
-                                "alert_values(row)")
+                                "together: store.alert_batch(row) is both upserts in one LOGGED batch")
         # device-03: the newer reading arrives first; device-04: the older one does
         for reading in (newer, older, {**older, "device_id": "device-04"}, {**newer, "device_id": "device-04"}):
             try:

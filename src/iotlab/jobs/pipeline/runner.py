@@ -49,11 +49,12 @@ KAFKA_TABLE = "kafka_readings"  # the source table; the graph reads it as raw_re
 LOW_LATENCY = {"python.fn-execution.bundle.time": "50", "python.fn-execution.bundle.size": "1000"}
 WATERMARK_INTERVAL_MS = 50  # how often the source emits its watermark
 # An alert's columns for ``T.alerts``, read back from its store row (JSON in the data contract's shape).
-ALERT_FROM_ROW = ("device_id, device_id, JSON_VALUE(`row`, '$.kind'), JSON_VALUE(`row`, '$.alert_at'), "
+ALERT_FROM_ROW = ("device_id, device_id, JSON_VALUE(`row`, '$.kind'), JSON_VALUE(`row`, '$.quantity'), "
+                  "JSON_VALUE(`row`, '$.alert_at'), "
                   "JSON_VALUE(`row`, '$.start'), JSON_VALUE(`row`, '$.end'), "
                   "JSON_VALUE(`row`, '$.score' RETURNING DOUBLE), JSON_QUERY(`row`, '$.details')")
-ALERT_COLUMNS_SQL = ("device_id STRING, kind STRING, alert_at STRING, `start` STRING, `end` STRING, score DOUBLE, "
-                     "details STRING")
+ALERT_COLUMNS_SQL = ("device_id STRING, kind STRING, quantity STRING, alert_at STRING, `start` STRING, `end` STRING, "
+                     "score DOUBLE, details STRING")
 
 
 def job_name(topic: str, keyspace: str) -> str:

@@ -34,7 +34,8 @@ from iotlab.cassandra import (
     export_windows,
     render_query,
 )
-from iotlab.core.timestamps import as_utc, format_epoch_ms, timestamp_ms, timestamp_text, utc_days
+from iotlab.core.contract import validate_reading
+from iotlab.core.timestamps import MINUTE_MS, as_utc, format_epoch_ms, timestamp_ms, timestamp_text, utc_days
 from iotlab.course.checks import (  # noqa: F401 (class_or_reference: the notebook calls nb09.class_or_reference)
     CheckResult,
     check_cases,
@@ -45,6 +46,7 @@ from iotlab.course.checks import (  # noqa: F401 (class_or_reference: the notebo
     passed,
     skipped,
 )
+from iotlab.jobs import aggregate_lines
 from iotlab.jobs.anomalies.silences import STORE_ROW_TYPE  # the store rows' type: (kind, device_id, row)
 from iotlab.jobs.pipeline.cassandra_writer import (  # noqa: F401 (ATTEMPTS)
     ATTEMPTS,
@@ -54,6 +56,94 @@ from iotlab.jobs.pipeline.cassandra_writer import (  # noqa: F401 (ATTEMPTS)
 )
 
 CHECK_KEYSPACE = "iotlab_check_nb09"
+
+# ----------------------------------------------------------------------------- 09.0 the watermark's bound
+
+MARGIN_LIMIT_MINUTES = 10  # a bound this much above the least one that makes nothing late is latency for nothing
+
+
+def watermark_bound(lines: list[bytes]) -> int:
+    """Reference for 09.0: the source's out-of-orderness bound, in whole minutes, for records arriving in the order
+    of ``lines``: how far the worst reading arrives behind the newest event time before it (rounded up), plus 5
+    minutes for a stream that may be a little worse tomorrow. Records that are not readings do not count."""
+    newest, worst = None, 0
+    for line in lines:
+        reading, reason = validate_reading(line)
+        if reason is not None:
+            continue
+        event_ms = timestamp_ms(reading["timestamp"])
+        newest = event_ms if newest is None else max(newest, event_ms)
+        worst = max(worst, newest - event_ms)
+    return math.ceil(worst / MINUTE_MS) + 5
+
+
+def _reading_line(device: str, at: str, temperature: float = 21.0) -> bytes:
+    return json.dumps({"device_id": device, "timestamp": f"2025-11-05T{at}Z", "temperature": temperature,
+                       "humidity": 40.0, "status": "OK"}).encode()
+
+
+def _late_readings(lines: list[bytes], bound_minutes: int) -> int:
+    """How many readings of ``lines`` (one partition, in this order) Flink's window operator would drop as late
+    with this bound (the window job's plain-Python reference applies Flink's rule)."""
+    return len(aggregate_lines(lines, bound_minutes).late)
+
+
+def _least_bound(lines: list[bytes]) -> int:
+    """The smallest whole-minute bound with no late reading."""
+    bound = 0
+    while _late_readings(lines, bound):
+        bound += 1
+    return bound
+
+
+def watermark_cases() -> list[tuple[str, list[bytes]]]:
+    """Streams in arrival order: records that are not readings; in order; one reading 7.5 minutes behind; a run of
+    readings each a little behind the one before but far behind the newest; a simulated fleet."""
+    in_order = [_reading_line("d1", f"12:{minute:02d}:00") for minute in range(0, 30)]
+    one_behind = in_order[:13] + [_reading_line("d2", "12:04:30")] + in_order[13:]  # 12:12 seen: 7.5 min behind
+    sliding = ([_reading_line("d1", "12:20:00")] + [_reading_line("d2", f"12:{minute:02d}:00") for minute in
+                                                     (17, 14, 11)] + [_reading_line("d1", "12:21:00")])
+    not_readings = [b"not json", _reading_line("d1", "12:30:00"), b'{"device_id": "d1", "timestamp": "soon"}',
+                    _reading_line("d1", "12:31:00"), _reading_line("d3", "12:26:10")]
+    from iotlab.sim import SensorSimulator, SimulationConfig
+
+    fleet = [record.value for record in SensorSimulator(SimulationConfig(
+        devices=6, interval_s=60, duration_s=3 * 3600, seed=905, out_of_order_rate=0.05, late_rate=0.01,
+        malformed_rate=0.01)).records()]
+    return [("records that are not readings", not_readings), ("in order", in_order),
+            ("one reading 7.5 minutes behind", one_behind),
+            ("each behind the one before, far behind the newest", sliding), ("a simulated fleet", fleet)]
+
+
+def check_watermark_bound(function: Callable[[list[bytes]], int]) -> CheckResult:
+    """Check 09.0: on each stream, the learner's bound must leave no reading late by Flink's rule, and stay within
+    MARGIN_LIMIT_MINUTES of the least bound that does."""
+    name = "watermark_bound"
+    if is_skipped(function, ([],)):
+        return skipped(name)
+    cases = watermark_cases()
+    for case, lines in cases:
+        try:
+            bound = function(lines)
+        except Exception as error:
+            return failed(name, f"case '{case}' raised {type(error).__name__}: {error_reason(error)}. Hint: records "
+                                "that are not valid readings (validate_reading says why) have no event time: skip them")
+        if not isinstance(bound, int) or isinstance(bound, bool) or bound < 0:
+            return failed(name, f"case '{case}': {bound!r} is not a whole number of minutes (the WATERMARK clause "
+                                "takes INTERVAL 'n' MINUTE)")
+        late = _late_readings(lines, bound)
+        least = _least_bound(lines)
+        if late:
+            return failed(name, f"case '{case}': with a bound of {bound} minutes, {late} reading(s) would be late "
+                                f"and dropped (the least bound without late readings is {least}). Hint: measure each "
+                                "reading against the NEWEST event time seen before it, not the previous reading's, "
+                                "and round up to whole minutes")
+        if bound > least + MARGIN_LIMIT_MINUTES:
+            return failed(name, f"case '{case}': a bound of {bound} minutes, where {least} leaves nothing late: every "
+                                "window and alert would wait that long for nothing. Hint: the bound is in minutes")
+    return passed(name, f"{len(cases)} streams: no reading late, no bound more than {MARGIN_LIMIT_MINUTES} minutes "
+                        "above the least one")
+
 
 # ----------------------------------------------------------------------------- 09.1 the Cassandra writer
 

@@ -213,14 +213,14 @@ class Interval:
 
 
 def interval(values: list[float]) -> Interval:
-    """The mean of ``values`` (one per stream) and its 95% confidence interval."""
+    """The mean of ``values`` (scores in [0, 1], one per stream) and its 95% confidence interval, cut to [0, 1]."""
     mean = statistics.fmean(values)
     if len(values) < 2:
         return Interval(mean, float("nan"), float("nan"), len(values))
     degrees = len(values) - 1
     t = next((T_975[d] for d in sorted(T_975) if d >= degrees), 1.96)
     half = t * statistics.stdev(values) / math.sqrt(len(values))
-    return Interval(mean, mean - half, mean + half, len(values))
+    return Interval(mean, max(0.0, mean - half), min(1.0, mean + half), len(values))  # a score lies in [0, 1]
 
 
 def seed_scores(per_stream: list[dict[tuple[str, str], KindScore]]) -> dict[tuple[str, str], Interval]:

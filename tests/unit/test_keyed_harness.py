@@ -16,6 +16,7 @@ from pyflink.datastream.state import ValueStateDescriptor
 
 from iotlab.course import keyed
 from iotlab.course.exercises import nb06, nb10
+from tests.unit.test_exercises_nb10 import BothValuesTogether  # the old both-values stuck rule
 
 T0 = 1_762_344_000_000
 MINUTE = 60_000
@@ -106,26 +107,6 @@ class TemperatureOnly(nb10.StuckSensor):
         for row in super().process_element(reading, ctx):
             if row.quantity == "temperature":
                 yield row
-
-
-class BothValuesTogether(KeyedProcessFunction):
-    """The old rule: stuck only while temperature AND humidity repeat, so a stuck probe whose other quantity
-    still moves goes unseen."""
-
-    def open(self, runtime_context):
-        self.run = runtime_context.get_state(ValueStateDescriptor("run", Types.PICKLED_BYTE_ARRAY()))
-
-    def process_element(self, reading, ctx):
-        values = (reading.temperature, reading.humidity)
-        run = self.run.value()
-        if run is None or run[0] != values:
-            self.run.update((values, reading.event_ms, False))
-            return
-        if not run[2] and reading.event_ms - run[1] >= nb10.STUCK_MINUTES * 60_000:
-            self.run.update((values, run[1], True))
-            for quantity in ("temperature", "humidity"):
-                yield Row(device_id=reading.device_id, quantity=quantity, run_start_ms=run[1],
-                          alert_ms=reading.event_ms)
 
 
 @pytest.mark.parametrize("check, wrong", [(nb06.check_silence_timer, AlertsWithoutAGap),

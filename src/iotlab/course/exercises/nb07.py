@@ -100,22 +100,32 @@ def _key_columns(session, table: str) -> tuple[list[str], list[tuple[str, str]]]
     return partition, clustering
 
 
+def _create_learners_table(session, name: str, function: Callable[[str], str], table: str):
+    """Create the learner's table afresh in the scratch keyspace: (a failed result or None, the partition key
+    columns, the clustering columns with their order)."""
+    from iotlab.cassandra import ensure_keyspace
+
+    ensure_keyspace(session, CHECK_KEYSPACE)
+    session.execute(f"DROP TABLE IF EXISTS {CHECK_KEYSPACE}.{table}", timeout=60)
+    try:
+        session.execute(function(f"{CHECK_KEYSPACE}.{table}"), timeout=60)
+    except Exception as error:
+        return failed(name, f"Cassandra refused the CREATE TABLE: {error_reason(error)}"), [], []
+    return (None, *_key_columns(session, table))
+
+
 def check_readings_table(function: Callable[[str], str]) -> CheckResult:
     """Check 07.2: create the learner's table in a scratch keyspace, load readings, run the query."""
-    from iotlab.cassandra import closing_session, ensure_keyspace, prepare_idempotent, write_concurrently
+    from iotlab.cassandra import closing_session, prepare_idempotent, write_concurrently
 
     name = "readings_table_cql"
     table = f"{CHECK_KEYSPACE}.{READINGS_TABLE}"
     if is_skipped(function, (table,)):
         return skipped(name)
     with closing_session() as session:
-        ensure_keyspace(session, CHECK_KEYSPACE)
-        session.execute(f"DROP TABLE IF EXISTS {table}", timeout=60)
-        try:
-            session.execute(function(table), timeout=60)
-        except Exception as error:
-            return failed(name, f"Cassandra refused the CREATE TABLE: {error_reason(error)}")
-        partition, clustering = _key_columns(session, READINGS_TABLE)
+        refused, partition, clustering = _create_learners_table(session, name, function, READINGS_TABLE)
+        if refused:
+            return refused
         if partition == ["device_id"]:
             return failed(name, "the partition key is device_id alone: every reading a device ever sends lands in one "
                                 "partition that grows forever. Hint: add the day to the partition key, "
@@ -276,7 +286,7 @@ def _check_alerts() -> list[dict]:
 def check_alerts_table(function: Callable[[str], str]) -> CheckResult:
     """Check 07.4: create the learner's table in a scratch keyspace, write alerts (several at the same minute),
     and read each (day, bucket) partition back, newest first; the partition key must not hold the whole fleet."""
-    from iotlab.cassandra import all_buckets, closing_session, ensure_keyspace, prepare_idempotent, write_concurrently
+    from iotlab.cassandra import all_buckets, closing_session, prepare_idempotent, write_concurrently
 
     name = "alerts_table_cql"
     table = f"{CHECK_KEYSPACE}.{MY_ALERTS_TABLE}"
@@ -284,13 +294,9 @@ def check_alerts_table(function: Callable[[str], str]) -> CheckResult:
         return skipped(name)
     columns_hint = f"the columns are {ALERT_COLUMNS_CQL}"
     with closing_session() as session:
-        ensure_keyspace(session, CHECK_KEYSPACE)
-        session.execute(f"DROP TABLE IF EXISTS {table}", timeout=60)
-        try:
-            session.execute(function(table), timeout=60)
-        except Exception as error:
-            return failed(name, f"Cassandra refused the CREATE TABLE: {error_reason(error)}")
-        partition, clustering = _key_columns(session, MY_ALERTS_TABLE)
+        refused, partition, clustering = _create_learners_table(session, name, function, MY_ALERTS_TABLE)
+        if refused:
+            return refused
         if partition == ["day"]:
             return failed(name, "the partition key is the day alone: the whole fleet's alerts of a day in one "
                                 "partition, on one replica set, growing with the fleet. Hint: split the day by the "

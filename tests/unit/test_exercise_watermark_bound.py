@@ -31,6 +31,15 @@ def behind_the_previous(lines: list[bytes]) -> int:
     return math.ceil(max([0] + [before - after for before, after in zip(times, times[1:])]) / MINUTE_MS)
 
 
+def valid_readings_only(lines: list[bytes]) -> int:
+    """The right rule, but over valid readings only: a dead-lettered record's timestamp moves the watermark too."""
+    newest, worst = None, 0
+    for event_ms in event_times(lines):
+        newest = event_ms if newest is None else max(newest, event_ms)
+        worst = max(worst, newest - event_ms)
+    return math.ceil(worst / MINUTE_MS) + 5
+
+
 def every_record(lines: list[bytes]) -> int:
     """Reads a timestamp from every record, readings or not."""
     newest = max(timestamp_ms(json.loads(line)["timestamp"]) for line in lines)
@@ -52,7 +61,8 @@ def test_the_reference_passes_and_a_stub_is_skipped():
     (lambda lines: 5, "would be late"),
     (lambda lines: nb09.watermark_bound(lines) * 60, "the bound is in minutes"),
     (lambda lines: 2.5, "not a whole number"),
-    (every_record, "skip them"),
+    (valid_readings_only, "case 'a dead-lettered record ahead of the others'"),
+    (every_record, "skip it"),
 ])
 def test_wrong_bounds_fail_with_the_rule_they_broke(wrong, rule):
     result = nb09.check_watermark_bound(wrong)

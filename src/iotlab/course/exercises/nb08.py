@@ -306,7 +306,6 @@ def check_read_your_writes(function: Callable) -> CheckResult:
     read back a row; a keyspace of RF 3 on this one node (two replicas missing) refuses every level above ONE."""
     from cassandra import ConsistencyLevel, Unavailable
     from cassandra.cluster import NoHostAvailable
-    from cassandra.query import SimpleStatement as Statement
 
     from iotlab.cassandra import closing_session, ensure_keyspace
 
@@ -324,7 +323,7 @@ def check_read_your_writes(function: Callable) -> CheckResult:
             return failed(name, wrong)
 
     def run(session, cql: str, level: str, parameters=()):
-        statement = Statement(cql, consistency_level=getattr(ConsistencyLevel, level))
+        statement = SimpleStatement(cql, consistency_level=getattr(ConsistencyLevel, level))
         return session.execute(statement, parameters)
 
     with closing_session() as session:

@@ -34,8 +34,7 @@ from iotlab.cassandra import (
     export_windows,
     render_query,
 )
-from iotlab.core.contract import validate_reading
-from iotlab.core.timestamps import MINUTE_MS, as_utc, format_epoch_ms, timestamp_ms, timestamp_text, utc_days
+from iotlab.core.timestamps import as_utc, format_epoch_ms, timestamp_ms, timestamp_text, utc_days
 from iotlab.course.checks import (  # noqa: F401 (class_or_reference: the notebook calls nb09.class_or_reference)
     CheckResult,
     check_cases,
@@ -46,7 +45,7 @@ from iotlab.course.checks import (  # noqa: F401 (class_or_reference: the notebo
     passed,
     skipped,
 )
-from iotlab.jobs import aggregate_lines
+from iotlab.jobs import aggregate_lines, disorder_minutes
 from iotlab.jobs.anomalies.silences import STORE_ROW_TYPE  # the store rows' type: (kind, device_id, row)
 from iotlab.jobs.pipeline.cassandra_writer import (  # noqa: F401 (ATTEMPTS)
     ATTEMPTS,
@@ -64,17 +63,10 @@ MARGIN_LIMIT_MINUTES = 10  # a bound this much above the least one that makes no
 
 def watermark_bound(lines: list[bytes]) -> int:
     """Reference for 09.0: the source's out-of-orderness bound, in whole minutes, for records arriving in the order
-    of ``lines``: how far the worst reading arrives behind the newest event time before it (rounded up), plus 5
-    minutes for a stream that may be a little worse tomorrow. Records that are not readings do not count."""
-    newest, worst = None, 0
-    for line in lines:
-        reading, reason = validate_reading(line)
-        if reason is not None:
-            continue
-        event_ms = timestamp_ms(reading["timestamp"])
-        newest = event_ms if newest is None else max(newest, event_ms)
-        worst = max(worst, newest - event_ms)
-    return math.ceil(worst / MINUTE_MS) + 5
+    of ``lines``: how far the worst record arrives behind the newest event time before it (rounded up), plus 5
+    minutes for a stream that may be a little worse tomorrow. Every record whose timestamp can be read counts,
+    even one dead-lettered for another field: the source's watermark sees it (``disorder_minutes``)."""
+    return disorder_minutes(lines) + 5
 
 
 def _reading_line(device: str, at: str, temperature: float = 21.0) -> bytes:
@@ -98,13 +90,16 @@ def _least_bound(lines: list[bytes]) -> int:
 
 def watermark_cases() -> list[tuple[str, list[bytes]]]:
     """Streams in arrival order: records that are not readings; in order; one reading 7.5 minutes behind; a run of
-    readings each a little behind the one before but far behind the newest; a simulated fleet."""
+    readings each a little behind the one before but far behind the newest; a record dead-lettered for its value
+    whose timestamp runs ahead (it moves the watermark all the same); a simulated fleet."""
     in_order = [_reading_line("d1", f"12:{minute:02d}:00") for minute in range(0, 30)]
     one_behind = in_order[:13] + [_reading_line("d2", "12:04:30")] + in_order[13:]  # 12:12 seen: 7.5 min behind
     sliding = ([_reading_line("d1", "12:20:00")] + [_reading_line("d2", f"12:{minute:02d}:00") for minute in
                                                      (17, 14, 11)] + [_reading_line("d1", "12:21:00")])
     not_readings = [b"not json", _reading_line("d1", "12:30:00"), b'{"device_id": "d1", "timestamp": "soon"}',
                     _reading_line("d1", "12:31:00"), _reading_line("d3", "12:26:10")]
+    dead_letter_ahead = [_reading_line("d1", "12:00:00"), _reading_line("d2", "12:20:00", temperature=999.0),
+                         _reading_line("d1", "12:05:30"), _reading_line("d1", "12:06:30")]  # 999 °C: dead-lettered
     from iotlab.sim import SensorSimulator, SimulationConfig
 
     fleet = [record.value for record in SensorSimulator(SimulationConfig(
@@ -112,7 +107,8 @@ def watermark_cases() -> list[tuple[str, list[bytes]]]:
         malformed_rate=0.01)).records()]
     return [("records that are not readings", not_readings), ("in order", in_order),
             ("one reading 7.5 minutes behind", one_behind),
-            ("each behind the one before, far behind the newest", sliding), ("a simulated fleet", fleet)]
+            ("each behind the one before, far behind the newest", sliding),
+            ("a dead-lettered record ahead of the others", dead_letter_ahead), ("a simulated fleet", fleet)]
 
 
 def check_watermark_bound(function: Callable[[list[bytes]], int]) -> CheckResult:
@@ -126,8 +122,9 @@ def check_watermark_bound(function: Callable[[list[bytes]], int]) -> CheckResult
         try:
             bound = function(lines)
         except Exception as error:
-            return failed(name, f"case '{case}' raised {type(error).__name__}: {error_reason(error)}. Hint: records "
-                                "that are not valid readings (validate_reading says why) have no event time: skip them")
+            return failed(name, f"case '{case}' raised {type(error).__name__}: {error_reason(error)}. Hint: a record "
+                                "whose timestamp cannot be read (source_event_ms gives None) has no event time: skip "
+                                "it")
         if not isinstance(bound, int) or isinstance(bound, bool) or bound < 0:
             return failed(name, f"case '{case}': {bound!r} is not a whole number of minutes (the WATERMARK clause "
                                 "takes INTERVAL 'n' MINUTE)")
@@ -137,7 +134,8 @@ def check_watermark_bound(function: Callable[[list[bytes]], int]) -> CheckResult
             return failed(name, f"case '{case}': with a bound of {bound} minutes, {late} reading(s) would be late "
                                 f"and dropped (the least bound without late readings is {least}). Hint: measure each "
                                 "reading against the NEWEST event time seen before it, not the previous reading's, "
-                                "and round up to whole minutes")
+                                "and round up to whole minutes; every record whose timestamp can be read moves the "
+                                "watermark, even a dead-lettered one (source_event_ms)")
         if bound > least + MARGIN_LIMIT_MINUTES:
             return failed(name, f"case '{case}': a bound of {bound} minutes, where {least} leaves nothing late: every "
                                 "window and alert would wait that long for nothing. Hint: the bound is in minutes")

@@ -137,6 +137,12 @@ def test_alerts_table_reference_passes_and_stub_is_skipped(lab_settings):
     (alerts_table_with("PRIMARY KEY ((day, bucket), alert_at)", " WITH CLUSTERING ORDER BY (alert_at DESC)"),
      "overwrote"),
     (alerts_table_with(ALERTS_KEY, ""), "newest first"),
+    (alerts_table_with("PRIMARY KEY ((day, bucket), device_id, alert_at, kind, quantity)",
+                       " WITH CLUSTERING ORDER BY (device_id ASC, alert_at DESC, kind ASC, quantity ASC)"),
+     "cluster by alert_at first"),
+    (alerts_table_with("PRIMARY KEY ((day, bucket), alert_at, device_id, kind, quantity, score)",
+                       " WITH CLUSTERING ORDER BY (alert_at DESC, device_id ASC, kind ASC, quantity ASC, score DESC)"),
+     "corrected score"),
     (alerts_table_with("PRIMARY KEY ((day, bucket, device_id), alert_at, kind, quantity)",
                        " WITH CLUSTERING ORDER BY (alert_at DESC, kind ASC, quantity ASC)"), "partition key is"),
 ])

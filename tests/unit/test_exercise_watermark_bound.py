@@ -1,5 +1,5 @@
 """Exercise 09.0 (the watermark's bound): the reference passes, and each wrong answer fails with the rule it broke.
-The check needs no lab: Flink's lateness rule is applied by the window job's plain-Python reference."""
+The check needs no lab: the rule (a reading at or behind the watermark is late) is applied in plain Python."""
 
 from __future__ import annotations
 
@@ -40,6 +40,18 @@ def valid_readings_only(lines: list[bytes]) -> int:
     return math.ceil(worst / MINUTE_MS) + 5
 
 
+def rounded_up_without_margin(lines: list[bytes]) -> int:
+    """The worst lag rounded up, nothing added: a reading exactly a whole number of minutes behind sits on the
+    watermark, and the pipeline sends it to T.late."""
+    newest, worst = None, 0
+    for line in lines:
+        event_ms = nb09.source_event_ms(line)
+        if event_ms is not None:
+            newest = event_ms if newest is None else max(newest, event_ms)
+            worst = max(worst, newest - event_ms)
+    return math.ceil(worst / MINUTE_MS)
+
+
 def every_record(lines: list[bytes]) -> int:
     """Reads a timestamp from every record, readings or not."""
     newest = max(timestamp_ms(json.loads(line)["timestamp"]) for line in lines)
@@ -61,6 +73,7 @@ def test_the_reference_passes_and_a_stub_is_skipped():
     (lambda lines: 5, "would be late"),
     (lambda lines: nb09.watermark_bound(lines) * 60, "the bound is in minutes"),
     (lambda lines: 2.5, "not a whole number"),
+    (rounded_up_without_margin, "case 'one reading exactly 7 minutes behind'"),
     (valid_readings_only, "case 'a dead-lettered record ahead of the others'"),
     (every_record, "skip it"),
 ])

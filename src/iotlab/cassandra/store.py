@@ -164,8 +164,8 @@ class Store:
 
     def write_latest_readings(self, readings: Iterable[dict], concurrency: int = DEFAULT_CONCURRENCY) -> WriteSummary:
         """Upsert readings (the data contract) into each device's row of the fleet's latest readings; the newest
-        event time wins, whatever the order of the writes. All rows share one partition, so they go in
-        unlogged batches of that partition."""
+        event time wins, whatever the order of the writes. The rows of one device bucket share a partition, so
+        they go in unlogged batches, one partition per batch."""
         rows = [latest_reading_values(reading) for reading in readings]
         return write_partition_batches(self.session, self.upsert_latest, rows,
                                        partition_of=lambda values: values[:2], concurrency=concurrency)

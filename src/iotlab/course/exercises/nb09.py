@@ -34,7 +34,9 @@ from iotlab.cassandra import (
     export_windows,
     render_query,
 )
-from iotlab.core.timestamps import as_utc, format_epoch_ms, timestamp_ms, timestamp_text, utc_days
+from iotlab.core.contract import validate_reading
+from iotlab.core.timestamps import MINUTE_MS, as_utc, format_epoch_ms, timestamp_ms, timestamp_text, utc_days
+from iotlab.core.windows import OnEventWatermark
 from iotlab.course.checks import (  # noqa: F401 (class_or_reference: the notebook calls nb09.class_or_reference)
     CheckResult,
     check_cases,
@@ -45,7 +47,7 @@ from iotlab.course.checks import (  # noqa: F401 (class_or_reference: the notebo
     passed,
     skipped,
 )
-from iotlab.jobs import aggregate_lines, disorder_minutes
+from iotlab.jobs import disorder_minutes, source_event_ms
 from iotlab.jobs.anomalies.silences import STORE_ROW_TYPE  # the store rows' type: (kind, device_id, row)
 from iotlab.jobs.pipeline.cassandra_writer import (  # noqa: F401 (ATTEMPTS)
     ATTEMPTS,
@@ -75,9 +77,22 @@ def _reading_line(device: str, at: str, temperature: float = 21.0) -> bytes:
 
 
 def _late_readings(lines: list[bytes], bound_minutes: int) -> int:
-    """How many readings of ``lines`` (one partition, in this order) Flink's window operator would drop as late
-    with this bound (the window job's plain-Python reference applies Flink's rule)."""
-    return len(aggregate_lines(lines, bound_minutes).late)
+    """How many valid readings of ``lines`` (one partition, in this order) arrive at or behind the watermark with
+    this bound. Only a reading ahead of the watermark is safe from every event-time operator of the pipeline: the
+    window operator drops one whose window has fired (the pipeline sends it to ``T.late``), and the detectors' OVER
+    aggregates (ROWS ... UNBOUNDED PRECEDING) drop any reading at or behind their watermark, counted only in a
+    metric. The watermark a record
+    meets is the one the records before it made (``OnEventWatermark``)."""
+    watermark = OnEventWatermark(bound_minutes * MINUTE_MS)
+    late = 0
+    for line in lines:
+        reading, reason = validate_reading(line)
+        if reason is None and watermark.current is not None and timestamp_ms(reading["timestamp"]) <= watermark.current:
+            late += 1
+        event_ms = source_event_ms(line)
+        if event_ms is not None:
+            watermark.observe(event_ms)
+    return late
 
 
 def _least_bound(lines: list[bytes]) -> int:
@@ -89,11 +104,13 @@ def _least_bound(lines: list[bytes]) -> int:
 
 
 def watermark_cases() -> list[tuple[str, list[bytes]]]:
-    """Streams in arrival order: records that are not readings; in order; one reading 7.5 minutes behind; a run of
+    """Streams in arrival order: records that are not readings; in order; one reading 7.5 minutes behind; one exactly
+    7 minutes behind (a bound of 7 puts it on the watermark: late); a run of
     readings each a little behind the one before but far behind the newest; a record dead-lettered for its value
     whose timestamp runs ahead (it moves the watermark all the same); a simulated fleet."""
     in_order = [_reading_line("d1", f"12:{minute:02d}:00") for minute in range(0, 30)]
     one_behind = in_order[:13] + [_reading_line("d2", "12:04:30")] + in_order[13:]  # 12:12 seen: 7.5 min behind
+    exactly_behind = in_order[:13] + [_reading_line("d2", "12:05:00")] + in_order[13:]  # 7 minutes behind, exactly
     sliding = ([_reading_line("d1", "12:20:00")] + [_reading_line("d2", f"12:{minute:02d}:00") for minute in
                                                      (17, 14, 11)] + [_reading_line("d1", "12:21:00")])
     not_readings = [b"not json", _reading_line("d1", "12:30:00"), b'{"device_id": "d1", "timestamp": "soon"}',
@@ -106,14 +123,15 @@ def watermark_cases() -> list[tuple[str, list[bytes]]]:
         devices=6, interval_s=60, duration_s=3 * 3600, seed=905, out_of_order_rate=0.05, late_rate=0.01,
         malformed_rate=0.01)).records()]
     return [("records that are not readings", not_readings), ("in order", in_order),
-            ("one reading 7.5 minutes behind", one_behind),
+            ("one reading 7.5 minutes behind", one_behind), ("one reading exactly 7 minutes behind", exactly_behind),
             ("each behind the one before, far behind the newest", sliding),
             ("a dead-lettered record ahead of the others", dead_letter_ahead), ("a simulated fleet", fleet)]
 
 
 def check_watermark_bound(function: Callable[[list[bytes]], int]) -> CheckResult:
-    """Check 09.0: on each stream, the learner's bound must leave no reading late by Flink's rule, and stay within
-    MARGIN_LIMIT_MINUTES of the least bound that does."""
+    """Check 09.0: on each stream, the learner's bound must leave no reading at or behind the watermark (the rule by
+    which the pipeline sends a reading to ``T.late``), and stay within MARGIN_LIMIT_MINUTES of the least bound that
+    does."""
     name = "watermark_bound"
     if is_skipped(function, ([],)):
         return skipped(name)
@@ -132,15 +150,18 @@ def check_watermark_bound(function: Callable[[list[bytes]], int]) -> CheckResult
         least = _least_bound(lines)
         if late:
             return failed(name, f"case '{case}': with a bound of {bound} minutes, {late} reading(s) would be late "
-                                f"and dropped (the least bound without late readings is {least}). Hint: measure each "
-                                "reading against the NEWEST event time seen before it, not the previous reading's, "
-                                "and round up to whole minutes; every record whose timestamp can be read moves the "
-                                "watermark, even a dead-lettered one (source_event_ms)")
+                                f"(at or behind the watermark when it arrives; the least bound without late "
+                                f"readings is {least}). Hint: measure each reading against the NEWEST event time "
+                                "seen before it, not the previous reading's; the bound must be MORE than the worst "
+                                "delay (a reading exactly B minutes behind sits on the watermark), so round up, and "
+                                "add a minute when the delay is whole; every record whose timestamp can be read moves "
+                                "the watermark, even a "
+"dead-lettered one (source_event_ms)")
         if bound > least + MARGIN_LIMIT_MINUTES:
             return failed(name, f"case '{case}': a bound of {bound} minutes, where {least} leaves nothing late: every "
                                 "window and alert would wait that long for nothing. Hint: the bound is in minutes")
-    return passed(name, f"{len(cases)} streams: no reading late, no bound more than {MARGIN_LIMIT_MINUTES} minutes "
-                        "above the least one")
+    return passed(name, f"{len(cases)} streams: no reading at or behind the watermark, no bound more than "
+                        f"{MARGIN_LIMIT_MINUTES} minutes above the least one")
 
 
 # ----------------------------------------------------------------------------- 09.1 the Cassandra writer

@@ -13,6 +13,7 @@ import math
 import re
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Callable, Optional
 
@@ -801,3 +802,94 @@ def check_compare_rows(function: Callable) -> CheckResult:
              "tolerance are equal, a field only one side has is not); sort every list",
         probe_args=([], [], ("device_id",)),
     )
+
+
+# ----------------------------------------------------------------------------- 09.4 the failure test
+
+@dataclass
+class RunEvidence:
+    """What a failure test of the pipeline can know once the run is over; the check passes the notebook's real run,
+    then copies of it with one thing wrong.
+
+    ``restores``: how many times the job was restored from a checkpoint (REST ``/jobs/<id>/checkpoints``);
+    ``lag``: the records of the topic the job's consumer group has not committed; ``stored`` and ``expected``: per
+    table, the rows Cassandra holds and the batch recomputation of the records read; ``keys``: each table's key
+    fields."""
+
+    restores: int
+    lag: int
+    stored: dict[str, list[dict]]
+    expected: dict[str, list[dict]]
+    keys: dict[str, tuple[str, ...]]
+
+
+def assert_nothing_lost(evidence: RunEvidence) -> None:
+    """Reference for 09.4: raise AssertionError, saying what is wrong, unless the run proves that the fault
+    happened, that the job read everything, and that Cassandra holds exactly the recomputation."""
+    assert evidence.restores >= 1, "the job was never restored from a checkpoint: the fault did not happen"
+    assert evidence.lag == 0, f"{evidence.lag} records not read yet: compare once the job has caught up"
+    assert any(evidence.expected.values()), "nothing to compare: a run that wrote nothing proves nothing"
+    for table, key in evidence.keys.items():
+        found = compare_rows(evidence.stored[table], evidence.expected[table], key)
+        wrong = {what: keys for what, keys in found.items() if keys}
+        assert not wrong, f"{table}: " + "; ".join(f"{len(keys)} {what}, e.g. {keys[0]}"
+                                                   for what, keys in wrong.items())
+
+
+def _failure_cases(real: RunEvidence) -> list[tuple[str, RunEvidence, bool]]:
+    """(case, evidence, must the test fail?): the real run, then copies of it with one thing wrong each."""
+    def changed(**fields) -> RunEvidence:
+        return replace(real, **fields)
+
+    def tables(table: str, rows: list[dict]) -> dict[str, list[dict]]:
+        return {**real.stored, table: rows}
+
+    windows, alerts, latest = real.stored["windows"], real.stored["alerts"], real.stored["latest"]
+    cases = [("the real run", real, False),
+             ("no restore: the fault never happened", changed(restores=0), True),
+             ("compared before the job caught up (lag 120)", changed(lag=120), True),
+             ("nothing written and nothing expected", changed(stored={t: [] for t in real.stored},
+                                                              expected={t: [] for t in real.expected}), True),
+             ("a window missing", changed(stored=tables("windows", windows[1:])), True),
+             ("a window written twice", changed(stored=tables("windows", windows + windows[:1])), True),
+             ("a window's count one short", changed(stored=tables("windows", [
+                 {**windows[0], "count": windows[0]["count"] - 1}] + windows[1:])), True),
+             ("a latest reading of a device that never sent", changed(stored=tables("latest", latest + [
+                 {**latest[0], "device_id": "device-99"}])), True)]
+    if alerts:
+        cases.append(("an alert's score changed", changed(stored=tables("alerts", [
+            {**alerts[0], "score": alerts[0]["score"] + 1.0}] + alerts[1:])), True))
+    return cases
+
+
+def check_failure_test(function: Callable[[RunEvidence], None], real: RunEvidence) -> CheckResult:
+    """Check 09.4: the learner's failure test passes the real run (when the reference does) and fails, with an
+    AssertionError that says why, on each copy of it with one thing wrong."""
+    name = "failure_test"
+    if is_skipped(function, (real,)):
+        return skipped(name)
+    try:
+        assert_nothing_lost(real)
+    except AssertionError as error:
+        return failed(name, f"the real run itself lost or changed something ({error}): see section 8's table, "
+                            "and exercises 09.1 and 09.3, before your test")
+    for case, evidence, must_fail in _failure_cases(real):
+        try:
+            function(evidence)
+        except AssertionError as error:
+            if not must_fail:
+                return failed(name, f"your test fails the real run, which lost nothing: {error}")
+            if not str(error).strip():
+                return failed(name, f"case '{case}': your test failed, as it should, but without saying why. Hint: "
+                                    "assert condition, \"what is wrong\"")
+            continue
+        except Exception as error:
+            return failed(name, f"case '{case}' raised {type(error).__name__}: {error_reason(error)}. Hint: a test "
+                                "fails with AssertionError (assert ...), not by crashing")
+        if must_fail:
+            return failed(name, f"case '{case}': your test passed it. Hint: a failure test proves the fault "
+                                "happened (restores), that the job read everything (lag), that there was "
+                                "something to compare, and that every table equals the recomputation "
+                                "(compare_rows: missing, extra, duplicated, different)")
+    cases = _failure_cases(real)
+    return passed(name, f"the real run passes; {len(cases) - 1} copies with one thing wrong each fail, saying why")

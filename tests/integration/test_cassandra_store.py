@@ -210,3 +210,30 @@ def test_the_cassandra_bench_writes_every_row_four_ways_and_prints_the_ratio(lab
     assert len(results) == 4 and all(summary.written == 600 and summary.failed == 0 for summary in results.values())
     assert lines[-1].startswith("fastest / synchronous: ") and lines[-1].endswith("x")
     assert any("cores" in line for line in lines)
+
+
+def test_windows_and_alerts_live_their_retention_from_their_event_time(session, store):
+    """A window of ten days ago lives the 80 days left of its 90; one of November 2025 (a replay) the week's floor,
+    not 90 days from the replay; an alert of ten days ago the 355 days left of its year; a Store given another
+    retention (notebook 09's version 2) writes by it."""
+    day_s = 24 * 3600
+    ten_days_ago = datetime.now(timezone.utc).replace(second=0, microsecond=0) - timedelta(days=10)
+    store.write_windows([window("device-01", ten_days_ago), window("device-02", MIDNIGHT)])
+    store.write_alerts([{"device_id": "device-03", "kind": "spike", "quantity": "temperature", "score": 5.0,
+                         "alert_at": ten_days_ago, "start": ten_days_ago - timedelta(minutes=2), "end": ten_days_ago}])
+    Store(session, KEYSPACE, window_retention_s=10 * 365 * day_s).write_windows([window("device-04", MIDNIGHT)])
+
+    def window_ttl(device: str, start: datetime) -> int:
+        return session.execute(f"SELECT TTL(avg_temp) AS ttl FROM {KEYSPACE}.{WINDOWS_TABLE} WHERE device_id = %s "
+                               "AND day = %s AND window_start = %s", (device, start.date(), start)).one().ttl
+
+    assert 80 * day_s - 120 <= window_ttl("device-01", ten_days_ago) <= 80 * day_s
+    assert 7 * day_s - 120 <= window_ttl("device-02", MIDNIGHT) <= 7 * day_s
+    assert window_ttl("device-04", MIDNIGHT) > 8 * 365 * day_s
+    day = ten_days_ago.date()
+    alert_ttls = [row.ttl for row in session.execute(
+        f"SELECT TTL(score) AS ttl FROM {KEYSPACE}.alerts_by_day WHERE day = %s AND bucket = %s",
+        (day, device_bucket("device-03")))] + [row.ttl for row in session.execute(
+        f"SELECT TTL(score) AS ttl FROM {KEYSPACE}.alerts_by_device_day WHERE device_id = %s AND day = %s",
+        ("device-03", day))]
+    assert len(alert_ttls) == 2 and all(355 * day_s - 120 <= ttl <= 355 * day_s for ttl in alert_ttls)

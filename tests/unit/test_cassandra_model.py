@@ -17,8 +17,9 @@ from iotlab.cassandra import (
     window_values,
 )
 from iotlab.cassandra.schema import check_keyspace_name
-from iotlab.cassandra.store import ALERT_COLUMNS
-from iotlab.core.timestamps import as_utc, epoch_micros, utc_day, utc_days
+from iotlab.cassandra.store import ALERT_COLUMNS, WINDOW_COLUMNS
+from iotlab.cassandra.writes import DAY_S, TTL_FLOOR_S
+from iotlab.core.timestamps import as_utc, epoch_micros, timestamp_ms, utc_day, utc_days
 
 UTC = timezone.utc
 
@@ -62,7 +63,20 @@ def test_window_values_bucket_by_the_utc_day_of_the_start():
                             "window_end": "2025-11-06T00:00:00Z", "count": 5, "avg_temp": 21, "min_temp": 20,
                             "max_temp": 22.5, "avg_humidity": 40})
     assert values[:3] == ("device-01", date(2025, 11, 5), datetime(2025, 11, 5, 23, 55, tzinfo=UTC))
-    assert values[4:] == (5, 21.0, 20.0, 22.5, 40.0) and isinstance(values[5], float)
+    assert values[4:9] == (5, 21.0, 20.0, 22.5, 40.0) and isinstance(values[5], float)
+
+
+def test_the_last_value_is_the_ttl_counted_from_the_event_time():
+    window = {"device_id": "device-01", "window_start": "2025-11-05T23:55:00Z", "window_end": "2025-11-06T00:00:00Z",
+              "count": 5, "avg_temp": 21, "min_temp": 20, "max_temp": 22.5, "avg_humidity": 40}
+    ten_days_later = timestamp_ms("2025-11-15T23:55:00Z")
+    assert window_values(window, now_ms=ten_days_later)[-1] == (90 - 10) * DAY_S  # the windows keep 90 days
+    assert window_values(window, 30 * DAY_S, now_ms=ten_days_later)[-1] == 20 * DAY_S  # a shorter retention
+    assert window_values(window, now_ms=timestamp_ms("2026-12-05T00:00:00Z"))[-1] == TTL_FLOOR_S  # too old: the floor
+    alert = {"device_id": "d", "kind": "spike", "alert_at": "2025-11-05T23:55:00Z", "start": "2025-11-05T23:50:00Z",
+             "end": "2025-11-05T23:55:00Z"}
+    assert alert_values(alert, now_ms=ten_days_later)[-1] == (365 - 10) * DAY_S  # the alerts keep a year
+    assert len(window_values(window)) == len(WINDOW_COLUMNS) + 1 and len(alert_values(alert)) == len(ALERT_COLUMNS) + 1
 
 
 def test_alert_values_store_details_as_stable_json():
@@ -73,7 +87,7 @@ def test_alert_values_store_details_as_stable_json():
     assert values["details"] == '{"baseline_minutes": 30, "z": 4}'
     assert values["quantity"] == "all"  # an alert written before alerts had a quantity
     assert values["bucket"] == device_bucket("d")
-    assert alert_values({**alert, "score": None, "details": None})[-2:] == (None, None)
+    assert alert_values({**alert, "score": None, "details": None})[-3:-1] == (None, None)
 
 
 def test_a_device_is_always_in_the_same_bucket_and_the_fleet_spreads_over_all_of_them():

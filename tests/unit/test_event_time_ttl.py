@@ -30,8 +30,8 @@ def test_the_retentions_are_the_schemas_default_ttls():
         table_retention_s("no_such_table")
 
 
-def test_the_floor_is_a_day():
-    assert TTL_FLOOR_S == DAY_S
+def test_the_floor_is_a_week():
+    assert TTL_FLOOR_S == 7 * DAY_S
 
 
 def test_a_reading_of_now_gets_the_full_retention():
@@ -41,7 +41,7 @@ def test_a_reading_of_now_gets_the_full_retention():
 def test_the_age_of_the_data_is_taken_off_rounded_down():
     assert ttl_from_event_time(NOW_MS - 1, RETENTION_S, NOW_MS) == RETENTION_S - 1
     assert ttl_from_event_time(NOW_MS - 30 * DAY_MS, RETENTION_S, NOW_MS) == 60 * DAY_S
-    assert ttl_from_event_time(NOW_MS - 89 * DAY_MS, RETENTION_S, NOW_MS) == DAY_S  # 89 days old: a day left
+    assert ttl_from_event_time(NOW_MS - 80 * DAY_MS, RETENTION_S, NOW_MS) == 10 * DAY_S  # 80 days old: 10 left
 
 
 def test_old_data_gets_the_floor():

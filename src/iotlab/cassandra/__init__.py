@@ -33,19 +33,23 @@ from iotlab.cassandra.session import build_cluster, cassandra_session, closing_s
 from iotlab.cassandra.store import (
     FLEET,
     Store,
+    alert_ttl_s,
     alert_values,
     latest_reading_values,
+    window_ttl_s,
     window_values,
 )
 from iotlab.cassandra.writes import (
     REFUSED_ERRORS,
     RETRYABLE_ERRORS,
+    TTL_FLOOR_S,
     WriteFailed,
     WriteSummary,
     can_succeed_later,
     insert_rows,
     is_refused,
     prepare_idempotent,
+    ttl_from_event_time,
     write_async,
     write_concurrently,
     write_one_by_one,
@@ -56,6 +60,7 @@ from iotlab.cassandra.writes import (
 __all__ = [
     "REFUSED_ERRORS", "RETRYABLE_ERRORS", "can_succeed_later", "is_refused",
     "DEVICE_BUCKETS", "all_buckets", "device_bucket", "write_statements_concurrently",
+    "TTL_FLOOR_S", "alert_ttl_s", "ttl_from_event_time", "window_ttl_s",
     "ALERTS_BY_DAY_TABLE", "ALERTS_BY_DEVICE_TABLE", "DASHBOARD_FILE", "EXPORT_KINDS", "FLEET", "LATEST_READING_TABLE",
     "SCHEMA_FILE", "Store", "TABLES", "WINDOWS_TABLE", "WriteFailed", "WriteSummary", "alert_record", "alert_values",
     "build_cluster", "cassandra_session", "closing_session", "course_keyspaces", "create_schema", "ensure_keyspace",

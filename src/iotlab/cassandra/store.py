@@ -59,16 +59,16 @@ WINDOW_RETENTION_S = table_retention_s(WINDOWS_TABLE)  # 90 days
 ALERT_RETENTION_S = table_retention_s(ALERTS_BY_DAY_TABLE)  # 365 days, alerts_by_device_day's too
 
 
-def window_ttl_s(window: dict, now_ms: Optional[int] = None) -> int:
+def window_ttl_s(window: dict, now_ms: Optional[int] = None, retention_s: int = WINDOW_RETENTION_S) -> int:
     """Seconds a window row should live: the windows' retention counted from the window's start (the moment that
     also picks its day bucket), not from the write (``ttl_from_event_time``)."""
-    return ttl_from_event_time(epoch_ms(window["window_start"]), WINDOW_RETENTION_S, now_ms)
+    return ttl_from_event_time(epoch_ms(window["window_start"]), retention_s, now_ms)
 
 
-def alert_ttl_s(alert: dict, now_ms: Optional[int] = None) -> int:
+def alert_ttl_s(alert: dict, now_ms: Optional[int] = None, retention_s: int = ALERT_RETENTION_S) -> int:
     """Seconds an alert row should live: the alerts' retention counted from ``alert_at`` (the moment that also
     picks its day bucket), not from the write (``ttl_from_event_time``)."""
-    return ttl_from_event_time(epoch_ms(alert["alert_at"]), ALERT_RETENTION_S, now_ms)
+    return ttl_from_event_time(epoch_ms(alert["alert_at"]), retention_s, now_ms)
 
 
 WINDOW_COLUMNS = ["device_id", "day", "window_start", "window_end", "readings", "avg_temp", "min_temp", "max_temp",
@@ -77,17 +77,19 @@ ALERT_COLUMNS = ["device_id", "day", "alert_at", "kind", "quantity", "bucket", "
                  "details"]  # both alert tables have these columns; only their primary keys differ
 
 
-def window_values(window: dict) -> tuple:
-    """A window aggregate (the data contract's fields) as the values of a windows_by_device_day row."""
+def window_values(window: dict, retention_s: int = WINDOW_RETENTION_S, now_ms: Optional[int] = None) -> tuple:
+    """A window aggregate (the data contract's fields) as the values of a windows_by_device_day row, then its TTL
+    (``USING TTL ?``): the retention counted from the window's start, not from the write (``window_ttl_s``)."""
     start = as_utc(window["window_start"])
     return (window["device_id"], utc_day(start), start, as_utc(window["window_end"]), int(window["count"]),
             float(window["avg_temp"]), float(window["min_temp"]), float(window["max_temp"]),
-            float(window["avg_humidity"]))
+            float(window["avg_humidity"]), window_ttl_s(window, now_ms, retention_s))
 
 
-def alert_values(alert: dict) -> tuple:
+def alert_values(alert: dict, retention_s: int = ALERT_RETENTION_S, now_ms: Optional[int] = None) -> tuple:
     """An alert (device_id, kind, alert_at, start, end, and optionally quantity, score and details) as the values
-    of ``ALERT_COLUMNS``, for either alert table.
+    of ``ALERT_COLUMNS``, for either alert table, then its TTL (``USING TTL ?``): the retention counted from
+    ``alert_at``, not from the write (``alert_ttl_s``).
 
     An alert without a quantity (written before alerts had one) is about ``all``. ``details`` (the detector's
     parameters) is stored as JSON text with sorted keys, so the same alert always writes the same bytes.
@@ -97,7 +99,7 @@ def alert_values(alert: dict) -> tuple:
     return (alert["device_id"], utc_day(alert_at), alert_at, alert["kind"], alert.get("quantity") or "all",
             device_bucket(alert["device_id"]), as_utc(alert["start"]), as_utc(alert["end"]),
             None if alert.get("score") is None else float(alert["score"]),
-            None if details is None else json.dumps(details, sort_keys=True))
+            None if details is None else json.dumps(details, sort_keys=True), alert_ttl_s(alert, now_ms, retention_s))
 
 
 def latest_reading_values(reading: dict) -> tuple:
@@ -121,18 +123,25 @@ class Store:
     tables in one LOGGED batch (``alert_batch``).
     """
 
-    def __init__(self, session: Session, keyspace: str) -> None:
+    def __init__(self, session: Session, keyspace: str, window_retention_s: int = WINDOW_RETENTION_S,
+                 alert_retention_s: int = ALERT_RETENTION_S) -> None:
         self.session = session
         self.keyspace = check_keyspace_name(keyspace)
+        # How long windows and alerts are kept, counted from their event time: each write's TTL (``USING TTL ?``,
+        # the last value of window_values and alert_values) is what is left of it, so a replay of old data does not
+        # live the whole retention again from the replay (the tables' default_time_to_live would count from it).
+        self.window_retention_s = window_retention_s
+        self.alert_retention_s = alert_retention_s
         ks = self.keyspace
         self.insert_window = prepare_idempotent(session, (
-            f"INSERT INTO {ks}.{WINDOWS_TABLE} ({', '.join(WINDOW_COLUMNS)}) VALUES ({', '.join('?' * 9)})"))
+            f"INSERT INTO {ks}.{WINDOWS_TABLE} ({', '.join(WINDOW_COLUMNS)}) "
+            f"VALUES ({', '.join('?' * len(WINDOW_COLUMNS))}) USING TTL ?"))
         self.insert_alert_by_day = prepare_idempotent(session, (
             f"INSERT INTO {ks}.{ALERTS_BY_DAY_TABLE} ({', '.join(ALERT_COLUMNS)}) "
-            f"VALUES ({', '.join('?' * len(ALERT_COLUMNS))})"))
+            f"VALUES ({', '.join('?' * len(ALERT_COLUMNS))}) USING TTL ?"))
         self.insert_alert_by_device = prepare_idempotent(session, (
             f"INSERT INTO {ks}.{ALERTS_BY_DEVICE_TABLE} ({', '.join(ALERT_COLUMNS)}) "
-            f"VALUES ({', '.join('?' * len(ALERT_COLUMNS))})"))
+            f"VALUES ({', '.join('?' * len(ALERT_COLUMNS))}) USING TTL ?"))
         # The reading's own time is the write's timestamp: of two writes for a device, the one with the later
         # event time wins, in whatever order they reach the node.
         self.upsert_latest = prepare_idempotent(session, (
@@ -143,14 +152,14 @@ class Store:
 
     def write_windows(self, windows: Iterable[dict], concurrency: int = DEFAULT_CONCURRENCY) -> WriteSummary:
         """Upsert window aggregates (dicts in the data contract, e.g. ``iotlab aggregate``'s lines)."""
-        rows = [tuple(_plain(v) for v in window_values(window)) for window in windows]
+        rows = [tuple(_plain(v) for v in window_values(window, self.window_retention_s)) for window in windows]
         return write_concurrently(self.session, self.insert_window, rows, concurrency)
 
     def alert_batch(self, alert: dict) -> BatchStatement:
         """One alert's two upserts (by day, by device and day) in a LOGGED batch: the coordinator writes the batch
         to its batch log first, so if it fails half way the other half is replayed, and the two tables, which must
         agree, end up both written. It costs an extra write to the batch log: it buys atomicity, not speed."""
-        values = alert_values(alert)
+        values = alert_values(alert, self.alert_retention_s)
         batch = BatchStatement(batch_type=BatchType.LOGGED)
         batch.add(self.insert_alert_by_day, values)
         batch.add(self.insert_alert_by_device, values)

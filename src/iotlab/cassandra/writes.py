@@ -40,7 +40,7 @@ from tqdm.auto import tqdm
 
 DEFAULT_CONCURRENCY = 64  # requests in flight: enough to keep one node busy, far below its queue limits
 DAY_S = 24 * 60 * 60
-TTL_FLOOR_S = DAY_S  # the least a row written now lives, however old its data (see ttl_from_event_time)
+TTL_FLOOR_S = 7 * DAY_S  # the least a row written now lives, however old its data (see ttl_from_event_time)
 
 
 def ttl_from_event_time(event_ms: int, retention_s: int, now_ms: Optional[int] = None,
@@ -53,9 +53,10 @@ def ttl_from_event_time(event_ms: int, retention_s: int, now_ms: Optional[int] =
     were new. Here a row of data ``age`` old gets ``retention_s - age``, rounded down to the second: it
     never outlives its event time + retention.
 
-    ``floor_s`` (a day by default): data older than the retention would get nothing, yet a row written now must
-    live long enough to be read: by the notebook or the dashboard that wrote it, the same day. A day is
-    that, and far from the retention; a replay run again writes the rows again (the writes are idempotent).
+    ``floor_s`` (a week by default): data older than the retention would get nothing, yet a row written now must
+    live long enough to be read: by the notebook, the test or the dashboard that wrote it, and by a learner who
+    comes back to it days later. A week is that, and far from the retention; a replay run again writes the rows
+    again (the writes are idempotent).
     Bounds: never more than ``retention_s`` (data stamped in the future gets the retention, not more), and
     never less than one second, since a TTL of 0 would mean "never expires". ``now_ms``: the wall clock in
     milliseconds since the epoch (this process's clock when None).

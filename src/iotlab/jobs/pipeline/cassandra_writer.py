@@ -75,7 +75,7 @@ def statements_for(store: Store, kind: str, row: dict) -> list[Statement]:
     tables, in one LOGGED batch: ``Store.alert_batch``). Raises KeyError, TypeError or ValueError for a row that
     cannot be bound (a missing field, a text where a number belongs)."""
     if kind == "window":
-        return [store.insert_window.bind(window_values(row))]
+        return [store.insert_window.bind(window_values(row, store.window_retention_s))]
     if kind == "latest":
         return [store.upsert_latest.bind(latest_reading_values(row))]
     if kind == "alert":

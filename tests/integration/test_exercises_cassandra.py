@@ -313,6 +313,18 @@ def test_windows_between_with_naive_times_fails_naming_the_rule(lab_settings):
     assert "naive times" in result.message and "UTC" in result.message
 
 
+def two_columns_only(session, keyspace, device_id, start, end):
+    """The right rows, but only the two columns the check once asked for: the notebook's plot then fails."""
+    return nb08.windows_between(session, keyspace, device_id, start, end)[["window_start", "avg_temp"]]
+
+
+@pytest.mark.parametrize("wrong, rule", [(newest_first, "not oldest first"),
+                                         (two_columns_only, "no column min_temp, max_temp")])
+def test_windows_between_wrong_order_or_columns_fail_naming_the_rule(lab_settings, wrong, rule):
+    result = nb08.check_windows_between(wrong)
+    assert not result.passed and rule in result.message, result.message
+
+
 # ----------------------------------------------------------------------------- 08.4 read_your_writes
 
 

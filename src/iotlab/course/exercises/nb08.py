@@ -201,6 +201,8 @@ def windows_between(session, keyspace: str, device_id: str, start: datetime, end
     return Store(session, keyspace).device_windows(device_id, start, end)
 
 
+WINDOWS_BETWEEN_COLUMNS = ("window_start", "avg_temp", "min_temp", "max_temp")  # what the notebook plots after
+
 RANGE_CASES = [
     ("within one day", timedelta(hours=1), timedelta(hours=2)),
     ("across midnight", timedelta(hours=3, minutes=30), timedelta(hours=5)),
@@ -243,6 +245,10 @@ def check_windows_between(function: Callable) -> CheckResult:
                                     "UTC datetimes, which pandas refuses. Hint: build the frame with "
                                     "iotlab.cassandra.query_frame (its timestamps are UTC-aware), or convert with "
                                     "pd.to_datetime(frame[column], utc=True)")
+            missing = [] if frame is None else [column for column in WINDOWS_BETWEEN_COLUMNS if column not in frame]
+            if missing:
+                return failed(name, f"case '{case}': the frame has no column {', '.join(missing)}; the plot after the "
+                                    f"check draws them. Hint: select at least {', '.join(WINDOWS_BETWEEN_COLUMNS)}")
             got = [] if frame is None or frame.empty else list(pd.to_datetime(frame["window_start"], utc=True))
             want = [] if expected.empty else list(expected["window_start"])
             fetched = watched.rows_fetched()
@@ -251,6 +257,10 @@ def check_windows_between(function: Callable) -> CheckResult:
                                     "range: whole day partitions, filtered afterwards. Hint: let Cassandra cut the "
                                     "range (window_start >= %s AND window_start < %s in each day's query); a partition "
                                     "of a year of windows would cross the network whole")
+            if got != want and sorted(got) == want:
+                return failed(name, f"case '{case}': the right {len(got)} windows, not oldest first. Hint: each day's "
+                                    "partition is stored newest first (window_start DESC): sort the frame by "
+                                    "window_start")
             if got != want:
                 return failed(name, f"case '{case}': {len(got)} windows, expected {len(want)} (first expected: "
                                     f"{want[0] if want else 'none'}). Hint: one query per UTC day the range touches "

@@ -59,3 +59,29 @@ def test_evaluate_refuses_a_recording_without_valid_readings(tmp_path):
                                        "--readings", str(alerts)])
     assert result.exit_code != 0
     assert "holds no valid reading" in result.output and "Traceback" not in result.output
+
+
+def test_bench_evaluation_takes_a_range_or_a_list_of_at_least_two_seeds():
+    from iotlab.cli.bench import parse_seeds
+
+    assert parse_seeds("101-105") == (101, 102, 103, 104, 105)
+    assert parse_seeds("101,103,107") == (101, 103, 107)
+    for wrong in ("101", "a-b", "101,x"):
+        result = CliRunner().invoke(main, ["bench", "evaluation", "--seeds", wrong])
+        assert result.exit_code == 2 and "--seeds" in result.output and wrong in result.output, result.output
+
+
+def test_bench_evaluation_scores_each_setting_per_kind_and_quantity(monkeypatch):
+    """The bench on one short setting (two seeds, two hours): a row per (kind, quantity) with its interval."""
+    from iotlab.bench import evaluation as bench
+
+    short = bench.Setting("anomaly day, 2 h", lambda seed: SimulationConfig(
+        devices=10, interval_s=60, duration_s=2 * 3600, seed=seed, anomaly_rate=0.02))
+    monkeypatch.setattr(bench, "SETTINGS", [short])
+    printed: list[str] = []
+    results = bench.bench_evaluation(seeds=(101, 102), echo=printed.append)
+    scores = results["anomaly day, 2 h"]
+    assert scores and all(0.0 <= found.low <= found.mean <= found.high <= 1.0 or found.samples < 2
+                          for found in scores.values())
+    rows = [line for line in printed if line.startswith("  ") and line.endswith(("met", "NOT MET"))]
+    assert len(rows) == len(scores) and printed[-1].startswith("pairs below target: ")

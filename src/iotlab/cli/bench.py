@@ -68,6 +68,32 @@ def bench_cassandra(rows: int, devices: int, concurrency: int) -> None:
     run(rows=rows, devices=devices, concurrency=concurrency, echo=click.echo)
 
 
+@bench.command("evaluation")
+@click.option("--seeds", default="101-105", show_default=True, callback=lambda ctx, param, text: parse_seeds(text),
+              help="Seeds of the scored streams, as FIRST-LAST or a comma-separated list (never the tuning seeds).")
+@fail_cleanly
+def bench_evaluation(seeds: tuple[int, ...]) -> None:
+    """The detectors' mean F1 per kind and quantity over unseen seeds, with 95% intervals (no lab needed)."""
+    from iotlab.bench.evaluation import bench_evaluation as run
+
+    run(seeds=seeds, echo=click.echo)
+
+
+def parse_seeds(text: str) -> tuple[int, ...]:
+    """``101-105`` or ``101,103,107``: at least two seeds (an interval needs two streams)."""
+    try:
+        if "-" in text:
+            first, last = (int(part) for part in text.split("-", 1))
+            seeds = tuple(range(first, last + 1))
+        else:
+            seeds = tuple(int(part) for part in text.split(","))
+    except ValueError:
+        raise click.BadParameter(f"{text!r}: give FIRST-LAST (101-105) or a list (101,103,107)") from None
+    if len(seeds) < 2:
+        raise click.BadParameter(f"{text!r}: at least two seeds, so that the mean has an interval")
+    return seeds
+
+
 @bench.command("detectors")
 @click.option("--readings", default=100_000, show_default=True, type=click.IntRange(min=1000),
               help="Readings in the topic both implementations read.")

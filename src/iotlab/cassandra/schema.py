@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Optional
 
 from cassandra.cluster import Session
 
@@ -62,7 +63,7 @@ def table_columns(keyspace: str) -> dict[str, set[str]]:
     return found
 
 
-def create_schema(session: Session, keyspace: str, replication_factor: int = 1) -> list[str]:
+def create_schema(session: Session, keyspace: str, replication_factor: Optional[int] = None) -> list[str]:
     """Create the keyspace (if missing) and every table and index of the store; return the statements run.
 
     Safe to run again: each statement is ``IF NOT EXISTS``. That also means a table an older ``schema.cql``

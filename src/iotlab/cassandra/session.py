@@ -21,6 +21,7 @@ from cassandra.policies import RoundRobinPolicy
 
 from iotlab.core.errors import CassandraUnavailable
 from iotlab.core.settings import Settings, load_settings
+from iotlab.core.topology import lab_replication_factor
 
 
 def connection_class() -> type:
@@ -102,8 +103,11 @@ def closing_session(
         session.cluster.shutdown()
 
 
-def ensure_keyspace(session: Session, keyspace: str, replication_factor: int = 1) -> None:
-    """Create the keyspace if it is missing (SimpleStrategy: the lab is a single node)."""
+def ensure_keyspace(session: Session, keyspace: str, replication_factor: Optional[int] = None) -> None:
+    """Create the keyspace if it is missing, with SimpleStrategy (the lab is one data centre) and, unless told
+    otherwise, one replica per node of the lab that runs now, up to three (``iotlab.core.topology``)."""
+    if replication_factor is None:
+        replication_factor = lab_replication_factor()
     session.execute(
         f"CREATE KEYSPACE IF NOT EXISTS {keyspace} WITH replication = "
         f"{{'class': 'SimpleStrategy', 'replication_factor': {replication_factor}}}"

@@ -7,10 +7,10 @@ Variables already set in the environment win over the file.
 | variable | meaning | default (local) |
 |---|---|---|
 | IOTLAB_PROFILE | local, docker or cloud | local |
-| IOTLAB_KAFKA_BOOTSTRAP | Kafka bootstrap servers seen from Python | 127.0.0.1:9092 |
+| IOTLAB_KAFKA_BOOTSTRAP | Kafka bootstrap servers seen from Python | 127.0.0.1:9092 (three nodes: each broker) |
 | IOTLAB_KAFKA_BOOTSTRAP_FOR_JOBS | Kafka as seen from Flink task managers | same as above (docker: kafka:19092) |
 | IOTLAB_KAFKA_SASL_USERNAME / _PASSWORD | Confluent Cloud API key and secret | unset |
-| IOTLAB_CASSANDRA_HOSTS | comma-separated contact points | 127.0.0.1 |
+| IOTLAB_CASSANDRA_HOSTS | comma-separated contact points | 127.0.0.1 (three nodes: each node) |
 | IOTLAB_CASSANDRA_PORT | CQL port | 9042 |
 | IOTLAB_CASSANDRA_USERNAME / _PASSWORD | credentials (Astra: "token" and the token) | unset |
 | IOTLAB_ASTRA_BUNDLE | path to the Astra secure connect bundle zip | unset |
@@ -30,6 +30,7 @@ from dotenv import dotenv_values
 
 from iotlab.core.errors import SettingsError
 from iotlab.core.paths import project_root, state_dir
+from iotlab.core.topology import cassandra_contact_points, kafka_bootstrap, recorded_nodes
 
 PROFILES = ("local", "docker", "cloud")
 
@@ -89,7 +90,10 @@ def load_settings(env_file: Optional[Path] = None) -> Settings:
     if profile not in PROFILES:
         raise SettingsError(f"IOTLAB_PROFILE={profile!r} is not one of {', '.join(PROFILES)}", "fix it in .env")
 
-    kafka = env.get("IOTLAB_KAFKA_BOOTSTRAP", "127.0.0.1:9092")
+    # The local lab's addresses follow its node count (`iotlab lab up --nodes 3` records it): with three nodes a
+    # client knows every broker and every Cassandra node, so it still connects while one of them is down.
+    nodes = recorded_nodes() if profile == "local" else 1
+    kafka = env.get("IOTLAB_KAFKA_BOOTSTRAP", kafka_bootstrap(nodes))
     # In docker, task managers reach Kafka by its service name on the compose network.
     default_for_jobs = "kafka:19092" if profile == "docker" else kafka
     bundle = env.get("IOTLAB_ASTRA_BUNDLE")
@@ -103,7 +107,8 @@ def load_settings(env_file: Optional[Path] = None) -> Settings:
         kafka_bootstrap_for_jobs=env.get("IOTLAB_KAFKA_BOOTSTRAP_FOR_JOBS", default_for_jobs),
         kafka_sasl_username=env.get("IOTLAB_KAFKA_SASL_USERNAME"),
         kafka_sasl_password=env.get("IOTLAB_KAFKA_SASL_PASSWORD"),
-        cassandra_hosts=tuple(h.strip() for h in env.get("IOTLAB_CASSANDRA_HOSTS", "127.0.0.1").split(",")),
+        cassandra_hosts=tuple(h.strip() for h in env.get("IOTLAB_CASSANDRA_HOSTS",
+                                                         ",".join(cassandra_contact_points(nodes))).split(",")),
         cassandra_port=int(port_text),
         cassandra_username=env.get("IOTLAB_CASSANDRA_USERNAME"),
         cassandra_password=env.get("IOTLAB_CASSANDRA_PASSWORD"),

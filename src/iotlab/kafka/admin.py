@@ -10,6 +10,7 @@ from confluent_kafka.admin import ConfigResource, NewTopic
 
 from iotlab.core.errors import ServiceTimeout, TopicNotFound
 from iotlab.core.settings import Settings
+from iotlab.core.topology import lab_replication_factor
 from iotlab.kafka.clients import admin_client, consumer
 from iotlab.kafka.reading import watermark_offsets
 
@@ -30,7 +31,9 @@ def recreate_topic(
     deadline = time.monotonic() + timeout_s
     while True:
         try:
-            for future in admin.create_topics([NewTopic(name, partitions, 1, config=config or {})]).values():
+            # One replica per broker of the lab, up to three (its brokers set min.insync.replicas to match).
+            topic = NewTopic(name, partitions, lab_replication_factor(), config=config or {})
+            for future in admin.create_topics([topic]).values():
                 future.result()
             break
         except KafkaException as error:

@@ -53,7 +53,7 @@ from iotlab.lab.runtime import ADDRESSES, NODE_SERVICES, SERVICES, ServiceStatus
 
 START_TIMEOUT_S = 180.0
 # JVM heaps per node count: three nodes of each must fit a learner's 8 GB laptop beside Flink and the notebook.
-KAFKA_HEAPS = {1: ["-Xms256m", "-Xmx256m"], 3: ["-Xms160m", "-Xmx160m"]}
+KAFKA_HEAPS = {1: ["-Xms256m", "-Xmx256m"], 3: ["-Xms256m", "-Xmx256m"]}  # 160m: OutOfMemoryError
 CASSANDRA_HEAPS = {1: ["-Xms512m", "-Xmx512m", "-Xmn128m"], 3: ["-Xms320m", "-Xmx320m", "-Xmn80m"]}
 MURMUR3_MIN, MURMUR3_RANGE = -(2**63), 2**64
 
@@ -193,10 +193,11 @@ class NativeLab:
     def running_services(self) -> list[str]:
         return [service for service in SERVICES if self.pids(service)]
 
-    def _running_anything(self, state_nodes: int) -> bool:
-        """Whether any process of a lab of ``state_nodes`` nodes started from this state folder still runs."""
+    def _running_nodes(self, state_nodes: int) -> bool:
+        """Whether a Kafka or Cassandra node of a lab of ``state_nodes`` nodes (from this state folder) still runs.
+        (Flink is the same in both.)"""
         other = NativeLab(self.settings, self.state, nodes=state_nodes)
-        return any(other.unit_pids(unit) for unit in other.units())
+        return any(other.unit_pids(unit) for unit in other.units() if unit.service in NODE_SERVICES)
 
     # ---------- logs ----------
 
@@ -229,7 +230,7 @@ class NativeLab:
         A lab that runs entirely is left alone (and says so); one that runs in part (a fault killed a node) gets
         what is missing started again, so `iotlab lab up` undoes every fault."""
         other = 3 if self.nodes == 1 else 1
-        if self._running_anything(other):
+        if self._running_nodes(other):
             raise LabError(f"the lab runs with {other} node(s), not {self.nodes}",
                            f"run `iotlab lab down` first, then `iotlab lab up --nodes {self.nodes}`")
         missing = [unit for unit in self.units() if not self.unit_pids(unit)]

@@ -16,12 +16,14 @@ def bench() -> None:
 @click.option("--runs", default=1, show_default=True, help="How many cold starts to time.")
 @click.option("--idle-seconds", default=20, show_default=True,
               help="How long to let the lab settle before measuring memory.")
+@click.option("--nodes", type=click.Choice(["1", "3"]), default="1", show_default=True,
+              help="Kafka brokers and Cassandra nodes of the lab to time.")
 @fail_cleanly
-def bench_lab(runs: int, idle_seconds: int) -> None:
-    """Cold start (from `up` to all healthy, artifacts cached) and idle resident memory per service."""
+def bench_lab(runs: int, idle_seconds: int, nodes: str) -> None:
+    """Cold start (from `up` to all healthy, artifacts cached) and idle resident memory per process."""
     from iotlab.bench import bench_lab as run
 
-    run(runs=runs, idle_seconds=idle_seconds, echo=click.echo)
+    run(runs=runs, idle_seconds=idle_seconds, nodes=int(nodes), echo=click.echo)
 
 
 @bench.command("aggregate")

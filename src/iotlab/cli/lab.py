@@ -23,11 +23,16 @@ runtime_option = click.option(
 
 @lab.command()
 @runtime_option
+@click.option("--nodes", type=click.Choice(["1", "3"]), default=None,
+              help="Kafka brokers and Cassandra nodes: 1 (the default) or 3 (on 127.0.0.1-3; replication factor 3). "
+                   "Default: the node count of the lab that runs, or 1.")
 @click.option("--no-progress", is_flag=True, help="Do not draw the progress bar (for logs and CI).")
 @fail_cleanly
-def up(runtime: str, no_progress: bool) -> None:
-    """Resolve what is missing, start Kafka, Cassandra and Flink, and wait until each works."""
-    get_runtime(runtime).up(say=click.echo, progress=not no_progress)
+def up(runtime: str, nodes: str | None, no_progress: bool) -> None:
+    """Resolve what is missing, start Kafka, Cassandra and Flink, and wait until each works.
+
+    On a lab that runs in part (a fault killed a node), start what is missing."""
+    get_runtime(runtime, nodes=int(nodes) if nodes else None).up(say=click.echo, progress=not no_progress)
 
 
 @lab.command()
@@ -53,16 +58,16 @@ def reset(runtime: str) -> None:
 def status(runtime: str) -> None:
     """A table: service, address, version, healthy, pid, resident memory. Exit 1 if any is unhealthy."""
     rows = get_runtime(runtime).status()
-    header = f"{'service':<10} {'address':<24} {'version':<9} {'healthy':<8} {'pid':<14} {'RSS MiB':>8}  detail"
+    header = f"{'service':<11} {'address':<24} {'version':<9} {'healthy':<8} {'pid':<14} {'RSS MiB':>8}  detail"
     click.echo(header)
     click.echo("-" * len(header))
     for row in rows:
         pids = ",".join(map(str, row.pids)) or "-"
         # Pad before colouring: ANSI codes would otherwise count as width.
         healthy = click.style(f"{'yes' if row.healthy else 'no':<8}", fg="green" if row.healthy else "red")
-        click.echo(f"{row.service:<10} {row.address:<24} {row.version:<9} {healthy} {pids:<14} "
+        click.echo(f"{row.name:<11} {row.address:<24} {row.version:<9} {healthy} {pids:<14} "
                    f"{row.rss_mb:>8.0f}  {row.detail}")
-    click.echo(f"{'total':<10} {'':<24} {'':<9} {'':<8} {'':<14} {sum(r.rss_mb for r in rows):>8.0f}")
+    click.echo(f"{'total':<11} {'':<24} {'':<9} {'':<8} {'':<14} {sum(r.rss_mb for r in rows):>8.0f}")
     if not all(row.healthy for row in rows):
         sys.exit(1)
 

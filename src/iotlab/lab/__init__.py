@@ -7,6 +7,8 @@ missing.
 
 from __future__ import annotations
 
+from typing import Optional
+
 from iotlab.core.errors import LabError
 from iotlab.lab.doctor import Check, print_report, run_checks
 from iotlab.lab.runtime import ADDRESSES, SERVICES, LabRuntime, ServiceStatus
@@ -14,15 +16,19 @@ from iotlab.lab.runtime import ADDRESSES, SERVICES, LabRuntime, ServiceStatus
 RUNTIMES = ("native", "docker")
 
 
-def get_runtime(name: str = "native") -> LabRuntime:
-    """The runtime object for ``name`` ("native" or "docker")."""
+def get_runtime(name: str = "native", nodes: Optional[int] = None) -> LabRuntime:
+    """The runtime object for ``name`` ("native" or "docker"). ``nodes``: 1 or 3 Kafka and Cassandra nodes for
+    ``up``; by default the node count of the lab that runs (or ran last)."""
     if name == "native":
         from iotlab.lab.native import NativeLab
 
-        return NativeLab()
+        return NativeLab(nodes=nodes)
     if name == "docker":
         from iotlab.lab.docker import DockerLab
 
+        if nodes not in (None, 1):
+            raise LabError("the Docker runtime runs one node of each service",
+                           "run three with the native lab: `iotlab lab up --nodes 3`")
         return DockerLab()
     raise LabError(f"unknown runtime {name!r}", f"use one of {', '.join(RUNTIMES)}")
 

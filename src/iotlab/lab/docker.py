@@ -113,17 +113,51 @@ class DockerLab:
         say(f"A TaskManager registered again after {elapsed:.1f} s.")
         return elapsed
 
-    def pause(self, service: str, seconds: float, say: Callable[[str], None] = print) -> float:
-        """``docker pause`` the service's containers for ``seconds`` (the cgroup freezer: a hung node), then unpause;
-        return the seconds until it answers again."""
+    def _service_containers(self, service: str) -> list:
         import docker  # the Docker SDK: only this runtime needs it
 
         self._require_engine()
         client = docker.from_env()
-        compose_services = {"kafka": ["kafka"], "cassandra": ["cassandra"],
-                            "flink": ["flink-jobmanager", "flink-taskmanager"]}[service]
-        containers = [container for name in compose_services for container in client.containers.list(
+        return [container for name in COMPOSE_SERVICES[service] for container in client.containers.list(
             filters={"label": ["com.docker.compose.project=iotlab", f"com.docker.compose.service={name}"]})]
+
+    def _one_node(self, service: str, node: Optional[int]) -> None:
+        if node not in (None, 1):
+            raise LabError(f"the Docker lab runs one {service} node, not node {node}",
+                           "run three with the native lab: `iotlab lab up --nodes 3`")
+
+    def kill(self, service: str, node: Optional[int] = None, say: Callable[[str], None] = print) -> None:
+        """SIGKILL the service's container. Compose's restart policy (``unless-stopped``) starts it again after
+        a moment, as Docker restarts a crashed container."""
+        self._one_node(service, node)
+        containers = self._service_containers(service)
+        if not containers:
+            raise LabError(f"no {service} container is running", "start the lab with `iotlab lab up --runtime docker`")
+        for container in containers:
+            container.kill(signal="SIGKILL")
+        say(f"Killed {', '.join(c.name for c in containers)} with SIGKILL at {time.strftime('%H:%M:%S')}; its "
+            "restart policy starts it again.")
+
+    def restart(self, service: str, node: Optional[int] = None, say: Callable[[str], None] = print) -> float:
+        """``docker restart`` the service's containers and wait until it answers; return the seconds it took."""
+        self._one_node(service, node)
+        started = time.monotonic()
+        self._compose("restart", *COMPOSE_SERVICES[service])
+        while not PROBES[service](self.settings).healthy:
+            if time.monotonic() > started + 180:
+                raise LabError(f"{service} did not answer within 180 s of its restart",
+                               f"see `iotlab lab logs {service}`")
+            time.sleep(0.5)
+        elapsed = time.monotonic() - started
+        say(f"Restarted {service}; healthy after {elapsed:.1f} s.")
+        return elapsed
+
+    def pause(self, service: str, seconds: float, say: Callable[[str], None] = print,
+              node: Optional[int] = None) -> float:
+        """``docker pause`` the service's containers for ``seconds`` (the cgroup freezer: a hung node), then unpause;
+        return the seconds until it answers again."""
+        self._one_node(service, node)
+        containers = self._service_containers(service)
         if not containers:
             raise LabError(f"no {service} container is running", "start the lab with `iotlab lab up --runtime docker`")
         for container in containers:

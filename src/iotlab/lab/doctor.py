@@ -6,14 +6,16 @@ Each check says OK or what is wrong, with the fix on the same line.
 from __future__ import annotations
 
 import shutil
+import socket
 import sys
 from dataclasses import dataclass
 from typing import Callable
 
 from iotlab.core.settings import load_settings
+from iotlab.core.topology import node_host, node_numbers
 from iotlab.core.versions import pinned
 from iotlab.lab.health import PROBES
-from iotlab.lab.prerequisites import LAB_PORTS, java_major_version
+from iotlab.lab.prerequisites import java_major_version, lab_ports
 
 
 @dataclass
@@ -80,13 +82,37 @@ def _ports_check() -> Check:
     from iotlab.lab.health import port_open
     from iotlab.lab.native import NativeLab
 
-    if NativeLab().running_services():
-        return Check("lab ports free or held by the lab", True, "held by the running lab")
-    taken = [f"{port} ({who})" for port, who in LAB_PORTS.items() if port_open("127.0.0.1", port)]
+    lab = NativeLab()
+    if lab.running_services():
+        return Check("lab ports free or held by the lab", True, f"held by the running lab ({lab.nodes} node(s))")
+    taken = [f"{host}:{port} ({who})" for (host, port), who in lab_ports(lab.nodes).items() if port_open(host, port)]
     if taken:
         return Check("lab ports free or held by the lab", False, "taken: " + ", ".join(taken),
                      "stop what listens there (`ss -ltnp` shows it), or stop an old lab with `iotlab lab down`")
     return Check("lab ports free or held by the lab", True, "all free")
+
+
+def loopback_addresses_usable(nodes: int = 3) -> list[str]:
+    """The loopback addresses of a ``nodes``-node lab that this machine cannot bind (none on Linux, which routes
+    all of 127.0.0.0/8 to the loopback interface; macOS has only 127.0.0.1 unless aliases are added)."""
+    unusable = []
+    for number in node_numbers(nodes):
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            try:
+                sock.bind((node_host(number), 0))
+            except OSError:
+                unusable.append(node_host(number))
+    return unusable
+
+
+def _loopback_check() -> Check:
+    """The three-node lab listens on 127.0.0.1, .2 and .3."""
+    unusable = loopback_addresses_usable(3)
+    if unusable:
+        return Check("loopback addresses for --nodes 3", False, "cannot bind " + ", ".join(unusable),
+                     "add them to the loopback interface (macOS: `sudo ifconfig lo0 alias 127.0.0.2 up`, and .3), "
+                     "or use the one-node lab")
+    return Check("loopback addresses for --nodes 3", True, "127.0.0.1, 127.0.0.2, 127.0.0.3 usable")
 
 
 def _service_checks() -> list[Check]:
@@ -105,7 +131,7 @@ def _service_checks() -> list[Check]:
 def run_checks() -> list[Check]:
     """Every check, machine first, then services."""
     machine = [_python_check(), _java_check(), _javac_check(), _maven_check(), _pyflink_check(), _connector_check(),
-               _ports_check()]
+               _ports_check(), _loopback_check()]
     return machine + _service_checks()
 
 

@@ -96,6 +96,47 @@ def probe_flink(settings: Settings, timeout_s: float = 5.0) -> ProbeResult:
     )
 
 
+def probe_kafka_broker(settings: Settings, node: int, timeout_s: float = 5.0) -> ProbeResult:
+    """One broker of the three-node lab: its port answers, and the cluster's metadata (from any broker) lists it
+    as alive: the controllers saw it register and keep its session."""
+    from confluent_kafka.admin import AdminClient
+
+    from iotlab.core.topology import KAFKA_PORT, node_host
+
+    if not port_open(node_host(node), KAFKA_PORT):
+        return ProbeResult(False, detail=f"nothing listens on {node_host(node)}:{KAFKA_PORT}")
+    try:
+        admin = AdminClient({**settings.kafka_client_config(), "logger": librdkafka_logger()})
+        brokers = admin.list_topics(timeout=timeout_s).brokers
+    except Exception as error:  # KafkaException while the cluster elects its controller
+        return ProbeResult(False, detail=f"no metadata: {type(error).__name__}")
+    if node not in brokers:
+        return ProbeResult(False, detail=f"broker {node} not registered (alive: {sorted(brokers)})")
+    return ProbeResult(True, detail=f"registered; {len(brokers)} broker(s) alive")
+
+
+def probe_cassandra_node(settings: Settings, host: str, timeout_s: float = 10.0) -> ProbeResult:
+    """One node of the three-node lab: a CQL query sent to that node and answered by it (the driver may only
+    use that host), so a node that is down is not hidden by the others."""
+    from cassandra.cluster import EXEC_PROFILE_DEFAULT, Cluster, ExecutionProfile
+    from cassandra.policies import WhiteListRoundRobinPolicy
+
+    if not port_open(host, settings.cassandra_port):
+        return ProbeResult(False, detail=f"nothing listens on {host}:{settings.cassandra_port}")
+    cluster = Cluster(contact_points=[host], port=settings.cassandra_port, protocol_version=4, connect_timeout=3,
+                      execution_profiles={EXEC_PROFILE_DEFAULT: ExecutionProfile(
+                          load_balancing_policy=WhiteListRoundRobinPolicy([host]))})
+    try:
+        session = cluster.connect()
+        row = session.execute("SELECT release_version FROM system.local", timeout=timeout_s).one()
+        peers = len(list(session.execute("SELECT peer FROM system.peers_v2", timeout=timeout_s)))
+        return ProbeResult(True, version=row.release_version, detail=f"CQL query ok; {peers} peer(s) known")
+    except Exception as error:  # the driver raises several types while the node starts
+        return ProbeResult(False, detail=f"CQL query failed: {type(error).__name__}")
+    finally:
+        cluster.shutdown()
+
+
 PROBES = {"kafka": probe_kafka, "cassandra": probe_cassandra, "flink": probe_flink}
 
 

@@ -8,6 +8,11 @@ Everything lives under one git-ignored folder (``.lab/`` by default):
     .lab/flink/            conf/, lib/ (links), pid files, checkpoints
     .lab/logs/             one log per service
     .lab/pids/             the pids this lab started: `down` stops only those
+    .lab/nodes             how many nodes the lab runs (1, or 3 with `iotlab lab up --nodes 3`)
+    .lab/cluster/          the three-node lab's brokers and Cassandra nodes: kafka-N/, cassandra-N/
+
+With three nodes, Kafka node N and Cassandra node N listen on 127.0.0.N (``iotlab.core.topology``), each a
+process of its own with a pid file of its own (``kafka-N.pid``), so that a fault can kill exactly one of them.
 
 The configs are templates under ``lab_env/native/``; ``{state_dir}`` and ``{python}`` are filled in.
 """
@@ -22,6 +27,7 @@ import subprocess
 import sys
 import time
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Optional
 
@@ -31,14 +37,30 @@ from tqdm import tqdm
 from iotlab.core.errors import LabError
 from iotlab.core.paths import lab_env_dir, state_dir
 from iotlab.core.settings import Settings, load_settings
+from iotlab.core.topology import (
+    CASSANDRA_JMX_PORTS,
+    KAFKA_CONTROLLER_PORT,
+    node_host,
+    node_numbers,
+    record_nodes,
+    recorded_nodes,
+)
 from iotlab.core.versions import pinned
 from iotlab.lab import artifacts
-from iotlab.lab.health import PROBES, wait_for_taskmanagers
-from iotlab.lab.prerequisites import LAB_PORTS, require_free_ports, require_java17
-from iotlab.lab.runtime import ADDRESSES, SERVICES, ServiceStatus
+from iotlab.lab.health import PROBES, ProbeResult, probe_cassandra_node, probe_kafka_broker, wait_for_taskmanagers
+from iotlab.lab.prerequisites import lab_ports, require_free_ports, require_java17
+from iotlab.lab.runtime import ADDRESSES, NODE_SERVICES, SERVICES, ServiceStatus
 
 START_TIMEOUT_S = 180.0
-KAFKA_HEAP = "-Xmx256m"
+# JVM heaps per node count: three nodes of each must fit a learner's 8 GB laptop beside Flink and the notebook.
+KAFKA_HEAPS = {1: ["-Xms256m", "-Xmx256m"], 3: ["-Xms256m", "-Xmx256m"]}  # 160m: OutOfMemoryError
+CASSANDRA_HEAPS = {1: ["-Xms512m", "-Xmx512m", "-Xmn128m"], 3: ["-Xms320m", "-Xmx320m", "-Xmn80m"]}
+MURMUR3_MIN, MURMUR3_RANGE = -(2**63), 2**64
+
+
+def cluster_token(node: int, nodes: int) -> int:
+    """Node ``node``'s one token of ``nodes`` evenly spaced ones: each node owns a third of the ring."""
+    return MURMUR3_MIN + (node - 1) * (MURMUR3_RANGE // nodes)
 
 
 def _fill(template: Path, **values: str) -> str:
@@ -83,25 +105,71 @@ def resident_mb(pids: list[int]) -> float:
     return total / 2**20
 
 
+@dataclass(frozen=True)
+class Unit:
+    """One process of the lab that a fault can hit: a Kafka node, a Cassandra node, or the Flink cluster.
+
+    ``node`` is 0 for the one-node lab's processes (pid file ``kafka.pid``) and 1-3 for the three-node lab's
+    (``kafka-2.pid``)."""
+
+    service: str
+    node: int = 0
+
+    @property
+    def name(self) -> str:
+        return f"{self.service}-{self.node}" if self.node else self.service
+
+    @property
+    def host(self) -> str:
+        return node_host(self.node or 1)
+
+
 class NativeLab:
     """Start, check and stop the lab's services as processes of this machine."""
 
     name = "native"
 
-    def __init__(self, settings: Optional[Settings] = None, state: Optional[Path] = None) -> None:
-        self.settings = settings or load_settings()
+    def __init__(self, settings: Optional[Settings] = None, state: Optional[Path] = None,
+                 nodes: Optional[int] = None) -> None:
+        self._given_settings = settings
         self.state = state or state_dir()
+        self.nodes = nodes or recorded_nodes(self.state)
+        self.settings = settings or load_settings()
+        node_numbers(self.nodes)  # 1 or 3
         self.jars = self.state / "jars"
         self.logs_dir = self.state / "logs"
         self.pids_dir = self.state / "pids"
         self.templates = lab_env_dir() / "native"
-        # Seconds from the start of `up` until each service passed its probe (for the benchmark).
+        # Seconds from the start of `up` until each unit passed its probe (for the benchmark).
         self.healthy_after: dict[str, float] = {}
+
+    # ---------- the lab's processes ----------
+
+    def units(self) -> list[Unit]:
+        """Every process of the lab, in start order: the Kafka nodes, the Cassandra nodes, the Flink cluster."""
+        numbers = [0] if self.nodes == 1 else node_numbers(self.nodes)
+        return [Unit(service, node) for service in NODE_SERVICES for node in numbers] + [Unit("flink")]
+
+    def unit(self, service: str, node: Optional[int] = None) -> Unit:
+        """The unit of ``service`` node ``node`` (1-3 on the three-node lab; none or 1 on the one-node lab)."""
+        if service not in SERVICES:
+            raise LabError(f"unknown service {service!r}", f"use one of {', '.join(SERVICES)}")
+        if service == "flink" or self.nodes == 1:
+            if node not in (None, 0, 1):
+                raise LabError(f"the lab runs one {service} node, not node {node}",
+                               "start three with `iotlab lab down` and `iotlab lab up --nodes 3`"
+                               if service != "flink" else "Flink has one JobManager and one TaskManager here")
+            return Unit(service)
+        if node is None:
+            raise LabError(f"the lab runs {self.nodes} {service} nodes: say which", f"for example `{service} 2`")
+        if node not in node_numbers(self.nodes):
+            raise LabError(f"there is no {service} node {node}", f"choose 1 to {self.nodes}")
+        return Unit(service, node)
 
     # ---------- pid bookkeeping: the lab only ever signals processes it started ----------
 
-    def _pid_file(self, service: str) -> Path:
-        return self.pids_dir / f"{service}.pid"
+    def _pid_file(self, unit: Unit) -> Path:
+        return self.pids_dir / f"{unit.name}.pid"
 
     def _is_ours(self, pid: int) -> bool:
         """Alive, and its command line names our state folder (so a recycled pid is never ours)."""
@@ -111,24 +179,38 @@ class NativeLab:
         except psutil.Error:
             return False
 
-    def pids(self, service: str) -> list[int]:
-        """The live pids this lab started for ``service``."""
-        path = self._pid_file(service)
+    def unit_pids(self, unit: Unit) -> list[int]:
+        """The live pids this lab started for ``unit``."""
+        path = self._pid_file(unit)
         if not path.exists():
             return []
         return [pid for pid in map(int, path.read_text().split()) if self._is_ours(pid)]
 
+    def pids(self, service: str) -> list[int]:
+        """The live pids this lab started for every node of ``service``."""
+        return [pid for unit in self.units() if unit.service == service for pid in self.unit_pids(unit)]
+
     def running_services(self) -> list[str]:
         return [service for service in SERVICES if self.pids(service)]
 
+    def _running_nodes(self, state_nodes: int) -> bool:
+        """Whether a Kafka or Cassandra node of a lab of ``state_nodes`` nodes (from this state folder) still runs.
+        (Flink is the same in both.)"""
+        other = NativeLab(self.settings, self.state, nodes=state_nodes)
+        return any(other.unit_pids(unit) for unit in other.units() if unit.service in NODE_SERVICES)
+
     # ---------- logs ----------
+
+    def _log_dir(self, unit: Unit) -> Path:
+        return self.logs_dir / unit.name if unit.node else self.logs_dir
 
     def log_files(self, service: str) -> list[Path]:
         if service not in SERVICES:
             raise LabError(f"unknown service {service!r}", f"use one of {', '.join(SERVICES)}")
         if service == "flink":
             return sorted(self.logs_dir.glob("flink-*.log"))
-        return [self.logs_dir / f"{service}.log", self.logs_dir / f"{service}.out"]
+        return [path for unit in self.units() if unit.service == service
+                for path in (self._log_dir(unit) / f"{service}.log", self.logs_dir / f"{unit.name}.out")]
 
     def log_tail(self, service: str, lines: int = 20) -> str:
         """The last ``lines`` lines of each of the service's log files, each under its file name."""
@@ -142,96 +224,164 @@ class NativeLab:
     # ---------- up ----------
 
     def up(self, say: Callable[[str], None] = print, progress: bool = True) -> float:
-        """Start every service and wait until each really works. Returns the seconds it took.
+        """Start every process of the lab that is not running, and wait until each really works. Returns the
+        seconds it took.
 
-        A lab that is already running is left alone (and says so).
-        """
-        running = self.running_services()
-        if len(running) == len(SERVICES):
-            say(f"The lab is already running ({', '.join(running)}); nothing to do. See `iotlab lab status`.")
+        A lab that runs entirely is left alone (and says so); one that runs in part (a fault killed a node) gets
+        what is missing started again, so `iotlab lab up` undoes every fault."""
+        other = 3 if self.nodes == 1 else 1
+        if self._running_nodes(other):
+            raise LabError(f"the lab runs with {other} node(s), not {self.nodes}",
+                           f"run `iotlab lab down` first, then `iotlab lab up --nodes {self.nodes}`")
+        missing = [unit for unit in self.units() if not self.unit_pids(unit)]
+        if not missing:
+            say(f"The lab is already running ({self._describe()}); nothing to do. See `iotlab lab status`.")
             return 0.0
-        if running:
-            raise LabError(
-                f"the lab is partly running ({', '.join(running)})", "run `iotlab lab down` first, then `iotlab lab up`"
-            )
+        fresh = len(missing) == len(self.units())
         require_java17()
-        require_free_ports(LAB_PORTS)
+        require_free_ports(lab_ports(self.nodes, [unit.name for unit in missing]))
         for folder in (self.logs_dir, self.pids_dir):
             folder.mkdir(parents=True, exist_ok=True)
+        record_nodes(self.nodes, self.state)
+        if self._given_settings is None:
+            self.settings = load_settings()  # the clients' addresses follow the recorded node count
         artifacts.resolve(self.jars, say=say)
 
         started = time.monotonic()
-        say("Starting Kafka, Cassandra and Flink ...")
+        say(f"Starting {', '.join(unit.name for unit in missing)} ..." if not fresh else
+            f"Starting Kafka, Cassandra and Flink ({self._describe()}) ...")
         try:
-            self._start_kafka()
-            self._start_cassandra()
-            self._start_flink()
-            self._wait_healthy(started, progress=progress)
+            for unit in missing:
+                if unit.service == "kafka":
+                    self._start_kafka(unit)
+            cassandra = [unit for unit in missing if unit.service == "cassandra"]
+            if cassandra and cassandra[0].node == 1 and len(cassandra) > 1:
+                # The first node is the seed: the others join through it, so it must answer gossip first.
+                self._start_cassandra(cassandra[0])
+                self._wait_healthy([cassandra[0]], started, progress=False)
+                cassandra = cassandra[1:]
+            for unit in cassandra:
+                self._start_cassandra(unit)
+            if any(unit.service == "flink" for unit in missing):
+                self._start_flink()
+            self._wait_healthy(missing, started, progress=progress)
         except LabError:
-            self.down(say=lambda _: None)
+            if fresh:
+                self.down(say=lambda _: None)
             raise
         elapsed = time.monotonic() - started
-        say(f"The lab is up in {elapsed:.0f} s: Kafka 127.0.0.1:9092, Cassandra 127.0.0.1:9042, Flink http://127.0.0.1:8081")
+        say(f"The lab is up in {elapsed:.0f} s: Kafka {self.settings.kafka_bootstrap_servers}, Cassandra "
+            f"{','.join(self.settings.cassandra_hosts)}:{self.settings.cassandra_port}, Flink "
+            f"{self.settings.flink_rest_url}")
         return elapsed
 
-    def _spawn(self, service: str, command: list[str], env: Optional[dict] = None) -> int:
-        out = open(self.logs_dir / f"{service}.out", "ab")
+    def _describe(self) -> str:
+        return "one node each" if self.nodes == 1 else f"{self.nodes} Kafka and {self.nodes} Cassandra nodes"
+
+    def _spawn(self, unit: Unit, command: list[str], env: Optional[dict] = None) -> int:
+        out = open(self.logs_dir / f"{unit.name}.out", "ab")
         process = subprocess.Popen(
             command, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
             cwd=self.state, env=env, start_new_session=True,
         )
         out.close()
-        self._pid_file(service).write_text(f"{process.pid}\n")
+        self._pid_file(unit).write_text(f"{process.pid}\n")
         return process.pid
 
-    def _start_kafka(self) -> None:
-        home = self.state / "kafka"
+    def _kafka_home(self, unit: Unit) -> Path:
+        return self.state / "cluster" / unit.name if unit.node else self.state / "kafka"
+
+    def _kafka_properties(self, unit: Unit) -> str:
+        if not unit.node:
+            return _fill(self.templates / "kafka" / "server.properties", state_dir=str(self.state))
+        voters = ",".join(f"{node}@{node_host(node)}:{KAFKA_CONTROLLER_PORT}" for node in node_numbers(self.nodes))
+        return _fill(self.templates / "kafka" / "server-cluster.properties", node_id=str(unit.node),
+                     host=unit.host, voters=voters, data_dir=str(self._kafka_home(unit) / "data"))
+
+    def _kafka_cluster_id(self) -> str:
+        """One id for every node of a cluster (each formats its own storage with it), kept across restarts."""
+        path = self.state / "cluster" / "kafka-cluster-id" if self.nodes > 1 else None
+        if path is not None and path.exists():
+            return path.read_text().strip()
+        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(cluster_id + "\n")
+        return cluster_id
+
+    def _start_kafka(self, unit: Unit) -> None:
+        home = self._kafka_home(unit)
         home.mkdir(parents=True, exist_ok=True)
+        log_dir = self._log_dir(unit)
+        log_dir.mkdir(parents=True, exist_ok=True)
         properties = home / "server.properties"
-        properties.write_text(_fill(self.templates / "kafka" / "server.properties", state_dir=str(self.state)))
+        properties.write_text(self._kafka_properties(unit))
         java = ["java", "-cp", artifacts.classpath(self.jars, "kafka"),
-                f"-Dkafka.logs.dir={self.logs_dir}",
+                f"-Dkafka.logs.dir={log_dir}",
                 f"-Dlog4j2.configurationFile={self.templates / 'kafka' / 'log4j2.yaml'}"]
         if not (home / "data" / "meta.properties").exists():
-            # Kafka 4.x (KRaft) refuses to start on unformatted storage.
-            cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
+            # Kafka 4.x (KRaft) refuses to start on unformatted storage. One node: a quorum of itself
+            # (--standalone); three: the static quorum its properties name, every node with the same cluster id.
+            quorum = ["--standalone"] if not unit.node else []
             result = subprocess.run(
-                java + ["kafka.tools.StorageTool", "format", "--standalone", "-t", cluster_id, "-c", str(properties)],
+                java + ["kafka.tools.StorageTool", "format", *quorum, "-t", self._kafka_cluster_id(),
+                        "-c", str(properties)],
                 capture_output=True, text=True,
             )
             if result.returncode != 0:
                 raise LabError("formatting Kafka's storage failed", "run `iotlab lab reset` and try again",
                                details=result.stdout + result.stderr)
-        self._spawn("kafka", java[:1] + ["-Xms256m", KAFKA_HEAP, "-XX:+UseG1GC", "-XX:MaxMetaspaceSize=128m"]
+        self._spawn(unit, java[:1] + KAFKA_HEAPS[self.nodes] + ["-XX:+UseG1GC", "-XX:MaxMetaspaceSize=128m"]
                     + java[1:] + ["kafka.Kafka", str(properties)])
 
-    def _start_cassandra(self) -> None:
-        home = self.state / "cassandra"
+    def _cassandra_home(self, unit: Unit) -> Path:
+        return self.state / "cluster" / unit.name if unit.node else self.state / "cassandra"
+
+    def _cassandra_yaml(self, unit: Unit) -> str:
+        home = self._cassandra_home(unit)
+        if not unit.node:
+            tokens = "num_tokens: 16\nallocate_tokens_for_local_replication_factor: 1"
+        else:
+            tokens = f"num_tokens: 1\ninitial_token: {cluster_token(unit.node, self.nodes)}\nauto_bootstrap: false"
+        return _fill(self.templates / "cassandra" / "cassandra.yaml", host=unit.host, seeds=f"{node_host(1)}:7000",
+                     home=str(home), token_settings=tokens)
+
+    def _cassandra_jvm_options(self, unit: Unit) -> list[str]:
+        """The node's JVM options: the shared file's, with this lab's heap and this node's JMX port."""
+        options = [option for option in _jvm_options(self.templates / "cassandra" / "jvm17.options")
+                   if not option.startswith(("-Xms", "-Xmx", "-Xmn", "-Dcassandra.jmx.local.port="))]
+        return CASSANDRA_HEAPS[self.nodes] + options + [
+            f"-Dcassandra.jmx.local.port={CASSANDRA_JMX_PORTS[unit.node or 1]}"]
+
+    def _start_cassandra(self, unit: Unit) -> None:
+        home = self._cassandra_home(unit)
         home.mkdir(parents=True, exist_ok=True)
+        log_dir = self._log_dir(unit)
+        log_dir.mkdir(parents=True, exist_ok=True)
         config = home / "cassandra.yaml"
-        config.write_text(_fill(self.templates / "cassandra" / "cassandra.yaml", state_dir=str(self.state)))
+        config.write_text(self._cassandra_yaml(unit))
         jamm = next((self.jars / "cassandra").glob("jamm-*.jar"))
         command = (
-            ["java"] + _jvm_options(self.templates / "cassandra" / "jvm17.options")
+            ["java"] + self._cassandra_jvm_options(unit)
             + [f"-javaagent:{jamm}",
                f"-Dcassandra.config={config.as_uri()}",
                f"-Dcassandra.storagedir={home}",
-               f"-Dcassandra.logdir={self.logs_dir}",
+               f"-Dcassandra.logdir={log_dir}",
                f"-Dlogback.configurationFile={self.templates / 'cassandra' / 'logback.xml'}",
                "-cp", artifacts.classpath(self.jars, "cassandra"),
                "org.apache.cassandra.service.CassandraDaemon"]
         )
-        self._spawn("cassandra", command)
+        self._spawn(unit, command)
 
-    def nodetool(self, *arguments: str) -> str:
-        """``nodetool`` from the node's own jars, through its local-only JMX port (7199)."""
+    def nodetool(self, *arguments: str, node: int = 1) -> str:
+        """``nodetool`` from the node's own jars, through node ``node``'s local-only JMX port (7199, 7299, 7399)."""
         # The node's --add-exports/--add-opens (Java 17 modules), none of its server settings (heap, JMX port).
         modules = [option for option in _jvm_options(self.templates / "cassandra" / "jvm17.options")
                    if option.startswith("--add-")]
         command = ["java", "-Xmx128m", *modules, f"-Dcassandra.logdir={self.logs_dir / 'nodetool'}",
                    f"-Dlogback.configurationFile={self.templates / 'cassandra' / 'logback.xml'}",
                    "-cp", artifacts.classpath(self.jars, "cassandra"), "org.apache.cassandra.tools.NodeTool",
-                   "-h", "127.0.0.1", "-p", "7199", *arguments]
+                   "-h", "127.0.0.1", "-p", str(CASSANDRA_JMX_PORTS[node]), *arguments]
         result = subprocess.run(command, capture_output=True, text=True, timeout=120)
         if result.returncode != 0:
             raise LabError(f"nodetool {' '.join(arguments)} failed",
@@ -245,7 +395,49 @@ class NativeLab:
 
         return Path(pyflink.__file__).parent
 
+    def _flink_env(self) -> dict[str, str]:
+        home = self.state / "flink"
+        return flink_process_environment(FLINK_CONF_DIR=str(home / "conf"), FLINK_LIB_DIR=str(home / "lib"),
+                                         FLINK_LOG_DIR=str(self.logs_dir), FLINK_PID_DIR=str(home))
+
+    def _flink_pid_files(self, role: str) -> list[Path]:
+        """Flink's own pid files for ``role``: ``standalonesession`` (JobManager) or ``taskexecutor``."""
+        return sorted((self.state / "flink").glob(f"flink-*-{role}*.pid"))
+
+    def _flink_role_pids(self, role: str) -> list[int]:
+        return [int(pid) for path in self._flink_pid_files(role) for pid in path.read_text().split()
+                if self._is_ours(int(pid))]
+
     def _start_flink(self) -> None:
+        """Start the session cluster, or the half of it that is missing (a killed JobManager or TaskManager)."""
+        home = self.state / "flink"
+        running = {role: self._flink_role_pids(role) for role in ("standalonesession", "taskexecutor")}
+        if not any(running.values()):
+            self._prepare_flink_home()
+            for stale in home.glob("flink-*.pid"):
+                stale.unlink()
+            self._run_flink_script("start-cluster.sh")
+        else:
+            for role, script in (("standalonesession", "jobmanager.sh"), ("taskexecutor", "taskmanager.sh")):
+                if not running[role]:
+                    for stale in self._flink_pid_files(role):
+                        stale.unlink()  # the scripts refuse to start while an old pid is listed
+                    self._run_flink_script(script, "start")
+        pids = [pid for role in ("standalonesession", "taskexecutor") for pid in self._flink_role_pids(role)]
+        if len(pids) < 2:
+            raise LabError("Flink did not start", "see `iotlab lab logs flink`")
+        self._pid_file(Unit("flink")).write_text("\n".join(map(str, pids)) + "\n")
+
+    def _run_flink_script(self, script: str, *arguments: str) -> None:
+        # A session of its own: Flink must outlive the caller, e.g. a notebook's kernel, whose whole process group
+        # Jupyter signals when the kernel shuts down.
+        result = subprocess.run(["bash", str(self.flink_home() / "bin" / script), *arguments], env=self._flink_env(),
+                                capture_output=True, text=True, cwd=self.state, start_new_session=True)
+        if result.returncode != 0:
+            raise LabError(f"Flink's {script} failed", "see `iotlab lab logs flink`",
+                           details=result.stdout + result.stderr)
+
+    def _prepare_flink_home(self) -> None:
         home = self.state / "flink"
         conf, lib = home / "conf", home / "lib"
         for folder in (conf, lib, home / "tmp", home / "uploads"):
@@ -268,44 +460,43 @@ class NativeLab:
         jars += list((self.jars / "flink").glob("*.jar"))
         for jar in jars:
             (lib / jar.name).symlink_to(jar)
-        for stale in home.glob("flink-*.pid"):
-            stale.unlink()
-        env = flink_process_environment(FLINK_CONF_DIR=str(conf), FLINK_LIB_DIR=str(lib),
-                                        FLINK_LOG_DIR=str(self.logs_dir), FLINK_PID_DIR=str(home))
-        result = subprocess.run(["bash", str(flink_home / "bin" / "start-cluster.sh")], env=env,
-                                capture_output=True, text=True, cwd=self.state, start_new_session=True)
-        pids = [line for pid_file in sorted(home.glob("flink-*.pid")) for line in pid_file.read_text().split()]
-        if result.returncode != 0 or len(pids) < 2:
-            raise LabError("Flink's start-cluster.sh failed", "see `iotlab lab logs flink`",
-                           details=result.stdout + result.stderr)
-        self._pid_file("flink").write_text("\n".join(pids) + "\n")
 
-    def _wait_healthy(self, started: float, progress: bool = True) -> None:
-        """Poll each service's real probe until all pass; fail fast if a process dies."""
-        waiting = list(SERVICES)
+    def probe(self, unit: Unit) -> ProbeResult:
+        """Whether ``unit`` really works: a round trip through the one-node lab's services; on the three-node
+        lab, a broker registered with the cluster and a Cassandra node that answers CQL itself."""
+        if unit.service == "kafka" and unit.node:
+            return probe_kafka_broker(self.settings, unit.node)
+        if unit.service == "cassandra" and unit.node:
+            return probe_cassandra_node(self.settings, unit.host)
+        return PROBES[unit.service](self.settings)
+
+    def _wait_healthy(self, units: list[Unit], started: float, progress: bool = True) -> None:
+        """Poll each unit's real probe until all pass; fail fast if a process dies."""
+        waiting = list(units)
         deadline = time.monotonic() + START_TIMEOUT_S
         last_detail: dict[str, str] = {}
-        with tqdm(total=len(SERVICES), desc="waiting for services", unit="service", disable=not progress) as bar:
+        with tqdm(total=len(units), desc="waiting for services", unit="service", disable=not progress) as bar:
             while waiting:
-                for service in list(waiting):
-                    if not self.pids(service):
+                for unit in list(waiting):
+                    if not self.unit_pids(unit):
                         raise LabError(
-                            f"{service} exited during start-up", f"see its log above or `iotlab lab logs {service}`",
-                            details=self.log_tail(service),
+                            f"{unit.name} exited during start-up",
+                            f"see its log above or `iotlab lab logs {unit.service}`",
+                            details=self.log_tail(unit.service),
                         )
-                    result = PROBES[service](self.settings)
-                    last_detail[service] = result.detail
+                    result = self.probe(unit)
+                    last_detail[unit.name] = result.detail
                     if result.healthy:
-                        self.healthy_after[service] = time.monotonic() - started
-                        waiting.remove(service)
+                        self.healthy_after[unit.name] = time.monotonic() - started
+                        waiting.remove(unit)
                         bar.update(1)
-                bar.set_postfix_str("waiting for " + ", ".join(waiting) if waiting else "all healthy")
+                bar.set_postfix_str("waiting for " + ", ".join(u.name for u in waiting) if waiting else "all healthy")
                 if waiting and time.monotonic() > deadline:
-                    service = waiting[0]
+                    unit = waiting[0]
                     raise LabError(
-                        f"{service} did not become healthy within {START_TIMEOUT_S:.0f} s ({last_detail.get(service)})",
-                        f"see `iotlab lab logs {service}`",
-                        details=self.log_tail(service),
+                        f"{unit.name} did not become healthy within {START_TIMEOUT_S:.0f} s "
+                        f"({last_detail.get(unit.name)})", f"see `iotlab lab logs {unit.service}`",
+                        details=self.log_tail(unit.service),
                     )
                 if waiting:
                     time.sleep(1.0)
@@ -316,49 +507,73 @@ class NativeLab:
         """Kill the TaskManager with SIGKILL (no shutdown, no goodbye), then start a fresh one, as a supervisor
         would: the JobManager notices the lost TaskManager, and its jobs restart from their last checkpoint
         on the new one. Returns the seconds until the new TaskManager had registered."""
-        home = self.state / "flink"
-        pid_files = sorted(home.glob("flink-*-taskexecutor*.pid"))
-        victims = [int(pid) for path in pid_files for pid in path.read_text().split() if self._is_ours(int(pid))]
+        victims = self._flink_role_pids("taskexecutor")
         if not victims:
             raise LabError("no TaskManager of this lab is running", "start the lab with `iotlab lab up`")
-        for pid in victims:
-            psutil.Process(pid).kill()
-        psutil.wait_procs([psutil.Process(pid) for pid in victims if psutil.pid_exists(pid)], timeout=10)
+        _kill(victims)
         say(f"Killed the TaskManager (pid {', '.join(map(str, victims))}) with SIGKILL.")
         started = time.monotonic()
-        for path in pid_files:
-            path.unlink()  # taskmanager.sh refuses to start while the old pid is listed
-        env = flink_process_environment(FLINK_CONF_DIR=str(home / "conf"), FLINK_LIB_DIR=str(home / "lib"),
-                                        FLINK_LOG_DIR=str(self.logs_dir), FLINK_PID_DIR=str(home))
-        # A session of its own: the TaskManager must outlive the caller, e.g. a notebook's kernel, whose whole
-        # process group Jupyter signals when the kernel shuts down.
-        result = subprocess.run(["bash", str(self.flink_home() / "bin" / "taskmanager.sh"), "start"], env=env,
-                                capture_output=True, text=True, cwd=self.state, start_new_session=True)
-        new = [pid for path in sorted(home.glob("flink-*-taskexecutor*.pid")) for pid in path.read_text().split()]
-        if result.returncode != 0 or not new:
-            raise LabError("a new TaskManager did not start", "see `iotlab lab logs flink`, or `iotlab lab down` "
-                           "and `iotlab lab up`", details=result.stdout + result.stderr)
-        others = [str(pid) for pid in self.pids("flink") if pid not in victims]
-        self._pid_file("flink").write_text("\n".join(others + new) + "\n")
+        self._start_flink()
+        new = self._flink_role_pids("taskexecutor")
         wait_for_taskmanagers(self.settings.flink_rest_url, at_least=1)
         elapsed = time.monotonic() - started
-        say(f"Started a new TaskManager (pid {', '.join(new)}); registered after {elapsed:.1f} s.")
+        say(f"Started a new TaskManager (pid {', '.join(map(str, new))}); registered after {elapsed:.1f} s.")
         return elapsed
 
-    def pause(self, service: str, seconds: float, say: Callable[[str], None] = print) -> float:
-        """Freeze ``service`` for ``seconds`` (SIGSTOP), then let it go on (SIGCONT): a hung node, not a dead one.
+    def kill(self, service: str, node: Optional[int] = None, say: Callable[[str], None] = print) -> None:
+        """Kill a Kafka or Cassandra node with SIGKILL and leave it dead, as a crashed machine is: the others must
+        carry on. `iotlab fault restart` (or `iotlab lab up`) brings it back."""
+        unit = self.unit(service, node)
+        if service == "flink":
+            raise LabError("`kill` takes kafka or cassandra", "for Flink: `iotlab fault kill taskmanager`")
+        victims = self.unit_pids(unit)
+        if not victims:
+            raise LabError(f"{unit.name} is not running", "`iotlab lab status` shows what runs")
+        _kill(victims)
+        say(f"Killed {unit.name} (pid {', '.join(map(str, victims))}) with SIGKILL at {time.strftime('%H:%M:%S')}; "
+            f"it stays down until `iotlab fault restart {service}{f' {unit.node}' if unit.node else ''}`.")
+
+    def restart(self, service: str, node: Optional[int] = None, say: Callable[[str], None] = print) -> float:
+        """Stop a unit if it runs (SIGTERM: a clean shutdown), start it again and wait until it works. Returns the
+        seconds from the start until it passed its probe."""
+        unit = self.unit(service, node)
+        pids = self.unit_pids(unit)
+        if pids:
+            _terminate(pids)
+            self._pid_file(unit).unlink(missing_ok=True)
+            say(f"Stopped {unit.name} (pid {', '.join(map(str, pids))}).")
+        started = time.monotonic()
+        require_free_ports(lab_ports(self.nodes, [unit.name]))
+        if service == "kafka":
+            self._start_kafka(unit)
+        elif service == "cassandra":
+            self._start_cassandra(unit)
+        else:
+            self._start_flink()
+        self._wait_healthy([unit], started, progress=False)
+        elapsed = time.monotonic() - started
+        say(f"Started {unit.name} again; healthy after {elapsed:.1f} s.")
+        return elapsed
+
+    def pause(self, service: str, seconds: float, say: Callable[[str], None] = print,
+              node: Optional[int] = None) -> float:
+        """Freeze ``service`` (or one node of it) for ``seconds`` (SIGSTOP), then let it go on (SIGCONT): a hung
+        node, not a dead one. Without a node on the three-node lab, every node of the service freezes (an outage).
 
         Its sockets stay open and its clients' requests go unanswered until they time out, which is harder on
-        them than a refused connection. Returns the seconds from SIGCONT until the service answers again."""
+        them than a refused connection. Returns the seconds from SIGCONT until it answers again."""
         if service not in SERVICES:
             raise LabError(f"unknown service {service!r}", f"choose one of {', '.join(SERVICES)}")
-        victims = [psutil.Process(pid) for pid in self.pids(service)]
+        units = [self.unit(service, node)] if node is not None or self.nodes == 1 or service == "flink" else [
+            unit for unit in self.units() if unit.service == service]
+        victims = [psutil.Process(pid) for unit in units for pid in self.unit_pids(unit)]
         if not victims:
             raise LabError(f"{service} of this lab is not running", "start the lab with `iotlab lab up`")
+        names = ", ".join(unit.name for unit in units)
         pids = ", ".join(str(process.pid) for process in victims)
         for process in victims:
             process.send_signal(signal.SIGSTOP)
-        say(f"Paused {service} (pid {pids}) with SIGSTOP for {seconds:.0f} s.")
+        say(f"Paused {names} (pid {pids}) with SIGSTOP for {seconds:.0f} s.")
         try:
             time.sleep(seconds)
         finally:
@@ -367,65 +582,63 @@ class NativeLab:
                     process.send_signal(signal.SIGCONT)
         resumed = time.monotonic()
         deadline = resumed + 120
-        while not PROBES[service](self.settings).healthy:
+        while not all(self.probe(unit).healthy for unit in units):
             if time.monotonic() > deadline:
-                raise LabError(f"{service} did not answer within 120 s of SIGCONT", f"see `iotlab lab logs {service}`")
+                raise LabError(f"{names} did not answer within 120 s of SIGCONT", f"see `iotlab lab logs {service}`")
             time.sleep(0.5)
         elapsed = time.monotonic() - resumed
-        say(f"Resumed {service} with SIGCONT; it answered again after {elapsed:.1f} s.")
+        say(f"Resumed {names} with SIGCONT; answered again after {elapsed:.1f} s.")
         return elapsed
 
     # ---------- down, reset ----------
 
     def down(self, say: Callable[[str], None] = print, timeout_s: float = 30.0) -> None:
-        """Stop the processes this lab started (by pid): SIGTERM, then SIGKILL after ``timeout_s``."""
+        """Stop the processes this lab started (by pid), of either node count: SIGTERM, then SIGKILL after
+        ``timeout_s``."""
         stopped_any = False
-        for service in reversed(SERVICES):
-            pids = self.pids(service)
-            processes = []
-            for pid in pids:
-                try:
-                    process = psutil.Process(pid)
-                    process.send_signal(signal.SIGTERM)
-                    processes.append(process)
-                except psutil.Error:
-                    continue
-            _, alive = psutil.wait_procs(processes, timeout=timeout_s)
-            for process in alive:
-                process.kill()
-            psutil.wait_procs(alive, timeout=5)
-            self._pid_file(service).unlink(missing_ok=True)
-            if processes:
-                stopped_any = True
-                say(f"Stopped {service} (pid {', '.join(map(str, pids))}).")
+        for nodes in (self.nodes, 3 if self.nodes == 1 else 1):
+            lab = NativeLab(self.settings, self.state, nodes=nodes)
+            for unit in reversed(lab.units()):
+                pids = lab.unit_pids(unit)
+                if pids:
+                    _terminate(pids, timeout_s)
+                    stopped_any = True
+                    say(f"Stopped {unit.name} (pid {', '.join(map(str, pids))}).")
+                lab._pid_file(unit).unlink(missing_ok=True)
         if not stopped_any:
             say("The lab was not running; nothing to stop.")
 
     def reset(self, say: Callable[[str], None] = print) -> None:
         """Stop the lab and wipe its data and logs (the resolved jars are kept: they are a cache)."""
         self.down(say=say)
-        for name in ("kafka", "cassandra", "flink", "logs", "pids"):
-            shutil.rmtree(self.state / name, ignore_errors=True)
+        for name in ("kafka", "cassandra", "cluster", "flink", "logs", "pids", "nodes"):
+            path = self.state / name
+            if path.is_dir():
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink(missing_ok=True)
         say(f"Wiped the lab's data and logs under {self.state} (kept the resolved jars).")
 
     # ---------- status ----------
 
     def status(self) -> list[ServiceStatus]:
-        """Service, address, version, healthy, pids and resident memory of each service."""
+        """One row per process: service (and node), address, version, healthy, pids and resident memory."""
         versions = pinned()
         rows = []
-        for service in SERVICES:
-            pids = self.pids(service)
-            row = ServiceStatus(service, ADDRESSES[service], pids=pids, rss_mb=resident_mb(pids))
+        for unit in self.units():
+            pids = self.unit_pids(unit)
+            address = (ADDRESSES[unit.service] if not unit.node else
+                       ADDRESSES[unit.service].replace("127.0.0.1", unit.host))
+            row = ServiceStatus(unit.service, address, pids=pids, rss_mb=resident_mb(pids), node=unit.node)
             if pids:
-                probe = PROBES[service](self.settings)
+                probe = self.probe(unit)
                 row.healthy, row.detail = probe.healthy, probe.detail
                 row.version = probe.version
             else:
                 row.detail = "not running"
             if not row.version:
                 row.version = versions[{"kafka": "KAFKA_VERSION", "cassandra": "CASSANDRA_VERSION",
-                                        "flink": "FLINK_VERSION"}[service]]
+                                        "flink": "FLINK_VERSION"}[unit.service]]
             rows.append(row)
         return rows
 
@@ -433,3 +646,27 @@ class NativeLab:
         """Print new lines of the service's logs as they are written, until Ctrl-C."""
         files = [path for path in self.log_files(service) if path.exists()]
         subprocess.run(["tail", "-n", "0", "-F"] + [str(path) for path in files])
+
+
+def _kill(pids: list[int]) -> None:
+    """SIGKILL and wait until gone."""
+    processes = [psutil.Process(pid) for pid in pids if psutil.pid_exists(pid)]
+    for process in processes:
+        process.kill()
+    psutil.wait_procs(processes, timeout=10)
+
+
+def _terminate(pids: list[int], timeout_s: float = 30.0) -> None:
+    """SIGTERM (a clean shutdown), then SIGKILL what is still alive after ``timeout_s``."""
+    processes = []
+    for pid in pids:
+        try:
+            process = psutil.Process(pid)
+            process.send_signal(signal.SIGTERM)
+            processes.append(process)
+        except psutil.Error:
+            continue
+    _, alive = psutil.wait_procs(processes, timeout=timeout_s)
+    for process in alive:
+        process.kill()
+    psutil.wait_procs(alive, timeout=5)

@@ -5,12 +5,13 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
-from typing import Optional
+from typing import Optional, Union
 
 from iotlab.core.errors import LabError
+from iotlab.core.topology import CASSANDRA_JMX_PORTS, node_host, node_numbers
 from iotlab.lab.health import port_open
 
-# Every port the native lab binds on 127.0.0.1, and who binds it.
+# Every port the one-node native lab binds on 127.0.0.1, and who binds it.
 LAB_PORTS = {
     9092: "kafka",
     9093: "kafka (controller)",
@@ -20,6 +21,24 @@ LAB_PORTS = {
     8081: "flink (REST/Web UI)",
     6123: "flink (RPC)",
 }
+NODE_PORTS = {"kafka": {9092: "", 9093: " (controller)"}, "cassandra": {9042: "", 7000: " (storage)"}}
+
+
+def lab_ports(nodes: int, units: Optional[list[str]] = None) -> dict[tuple[str, int], str]:
+    """Every (address, port) the native lab of ``nodes`` nodes binds, and who binds it; only the ports of the
+    processes named in ``units`` (``kafka``, ``kafka-2``, ``cassandra-3``, ``flink``) when given."""
+    ports: dict[tuple[str, int], str] = {}
+    for number in node_numbers(nodes):
+        suffix = f"-{number}" if nodes > 1 else ""
+        for service, service_ports in NODE_PORTS.items():
+            if units is None or f"{service}{suffix}" in units:
+                for port, role in service_ports.items():
+                    ports[(node_host(number), port)] = f"{service}{suffix}{role}"
+                if service == "cassandra":
+                    ports[("127.0.0.1", CASSANDRA_JMX_PORTS[number])] = f"cassandra{suffix} (JMX, for nodetool)"
+    if units is None or "flink" in units:
+        ports.update({("127.0.0.1", 8081): "flink (REST/Web UI)", ("127.0.0.1", 6123): "flink (RPC)"})
+    return ports
 
 
 def java_major_version() -> Optional[int]:
@@ -47,9 +66,11 @@ def require_maven() -> None:
         raise LabError("Maven not found", "install it (apt install maven, or conda install maven) and retry")
 
 
-def require_free_ports(ports: dict[int, str]) -> None:
-    """Raise when any port the lab needs is already taken by another program."""
-    taken = [f"{port} ({who})" for port, who in ports.items() if port_open("127.0.0.1", port)]
+def require_free_ports(ports: dict[Union[int, tuple[str, int]], str]) -> None:
+    """Raise when any port the lab needs is already taken by another program (a bare port is on 127.0.0.1)."""
+    addresses = {(key if isinstance(key, tuple) else ("127.0.0.1", key)): who for key, who in ports.items()}
+    taken = [f"{port} ({who})" if host == "127.0.0.1" else f"{host}:{port} ({who})"
+             for (host, port), who in addresses.items() if port_open(host, port)]
     if taken:
         raise LabError(
             f"port(s) already in use on 127.0.0.1: {', '.join(taken)}",

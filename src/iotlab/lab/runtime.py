@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable, Protocol
+from typing import Callable, Optional, Protocol
 
 SERVICES = ("kafka", "cassandra", "flink")
+NODE_SERVICES = ("kafka", "cassandra")  # the services the three-node lab runs three of
 ADDRESSES = {"kafka": "127.0.0.1:9092", "cassandra": "127.0.0.1:9042", "flink": "http://127.0.0.1:8081"}
 
 
@@ -20,6 +21,11 @@ class ServiceStatus:
     pids: list[int] = field(default_factory=list)
     rss_mb: float = 0.0
     detail: str = ""
+    node: int = 0  # 1-3 on the three-node lab; 0 for the one-node lab's processes and Flink
+
+    @property
+    def name(self) -> str:
+        return f"{self.service}-{self.node}" if self.node else self.service
 
 
 class LabRuntime(Protocol):
@@ -50,6 +56,13 @@ class LabRuntime(Protocol):
         """Kill Flink's TaskManager with SIGKILL and start a fresh one (jobs recover from their last
         checkpoint); return the seconds until the new one had registered."""
 
-    def pause(self, service: str, seconds: float, say: Callable[[str], None] = print) -> float:
-        """Freeze a service for ``seconds`` (a hung node, not a dead one), then let it go on; return the seconds
-        until it answered again."""
+    def pause(self, service: str, seconds: float, say: Callable[[str], None] = print,
+              node: Optional[int] = None) -> float:
+        """Freeze a service (or one node of it) for ``seconds`` (a hung node, not a dead one), then let it go on;
+        return the seconds until it answered again."""
+
+    def kill(self, service: str, node: Optional[int] = None, say: Callable[[str], None] = print) -> None:
+        """Kill a Kafka or Cassandra node with SIGKILL."""
+
+    def restart(self, service: str, node: Optional[int] = None, say: Callable[[str], None] = print) -> float:
+        """Stop a service (or one node of it) if it runs, start it again, wait until it works; return the seconds."""

@@ -271,7 +271,8 @@ def check_windows_between(function: Callable) -> CheckResult:
 # ----------------------------------------------------------------------------- 08.4 read your own writes
 
 LEVEL_NAMES = ("ONE", "TWO", "THREE", "QUORUM", "ALL")
-RYW_KEYSPACE_RF3 = "iotlab_check_nb08_rf3"  # replication factor 3 on the lab's one node: two replicas missing
+RYW_KEYSPACE_RF1 = "iotlab_check_nb08_rf1"  # replication factor 1, whatever the lab's node count
+RYW_KEYSPACE_RF3 = "iotlab_check_nb08_rf3"  # replication factor 3: two replicas missing on the one-node lab
 RYW_CASES = [(1, 0), (3, 0), (3, 1), (3, 2), (5, 1), (5, 2), (5, 3)]
 
 
@@ -318,6 +319,7 @@ def check_read_your_writes(function: Callable) -> CheckResult:
     from cassandra.cluster import NoHostAvailable
 
     from iotlab.cassandra import closing_session, ensure_keyspace
+    from iotlab.core.topology import recorded_nodes
 
     name = "read_your_writes"
     if is_skipped(function, (1, 0)):
@@ -336,9 +338,10 @@ def check_read_your_writes(function: Callable) -> CheckResult:
         statement = SimpleStatement(cql, consistency_level=getattr(ConsistencyLevel, level))
         return session.execute(statement, parameters)
 
+    nodes = recorded_nodes()
     with closing_session() as session:
-        ensure_keyspace(session, CHECK_KEYSPACE)
-        table = f"{CHECK_KEYSPACE}.read_your_writes"
+        ensure_keyspace(session, RYW_KEYSPACE_RF1, replication_factor=1)
+        table = f"{RYW_KEYSPACE_RF1}.read_your_writes"
         session.execute(f"CREATE TABLE IF NOT EXISTS {table} (k text PRIMARY KEY, v int)", timeout=60)
         write, read = answers[1, 0]
         run(session, f"INSERT INTO {table} (k, v) VALUES ('mine', %s)", write, (42,))
@@ -355,6 +358,13 @@ def check_read_your_writes(function: Callable) -> CheckResult:
                 run(session, f"INSERT INTO {rf3} (k, v) VALUES ('mine', 1)", level)
             except (Unavailable, NoHostAvailable):
                 refused.append(level)
+        if nodes == 3:  # the three-node lab: every replica is there, every level is served
+            if refused:
+                return failed(name, f"the three-node lab refused {refused} on a keyspace of RF 3: is a node down? "
+                                    "(`iotlab lab status`; `iotlab lab up` starts it)")
+            return passed(name, f"{len(RYW_CASES)} cases overlap (W + R > RF) within the replicas alive; on the lab: "
+                                f"RF 1 reads back its write at {write}/{read}, and RF 3 on three nodes serves TWO, "
+                                "QUORUM and ALL")
         if refused != ["TWO", "QUORUM", "ALL"]:
             return failed(name, f"the node accepted writes above ONE with two of three replicas missing ({refused} "
                                 "refused): is this the course's one-node lab?")

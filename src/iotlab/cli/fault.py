@@ -14,7 +14,7 @@ from iotlab.cli.errors import fail_cleanly
 from iotlab.lab import RUNTIMES, get_runtime
 from iotlab.lab.runtime import SERVICES
 
-TARGETS = ("taskmanager", "broker", "cassandra")
+TARGETS = ("taskmanager", "jobmanager", "broker", "cassandra")
 SERVICE_OF_TARGET = {"broker": "kafka", "cassandra": "cassandra"}
 
 
@@ -39,12 +39,18 @@ def kill(target: str, node: Optional[int], runtime: str) -> None:
     \b
     taskmanager     Flink's TaskManager, started again at once as a supervisor would; running jobs restart
                     from their last completed checkpoint.
+    jobmanager      Flink's JobManager, started again at once; without HA the new one knows no job, so the
+                    course's pipelines that ran are resumed from their newest retained checkpoint.
     broker N        Kafka node N; it stays down: partitions it led elect new leaders among the in-sync replicas.
     cassandra N     Cassandra node N; it stays down: requests at ONE and QUORUM go on, ALL fails.
     """
     lab = get_runtime(runtime)
     if target == "taskmanager":
         lab.kill_taskmanager(say=click.echo)
+    elif target == "jobmanager":
+        from iotlab.faults import kill_jobmanager_and_resume
+
+        kill_jobmanager_and_resume(lab, say=click.echo)
     else:
         lab.kill(SERVICE_OF_TARGET[target], node, say=click.echo)
 

@@ -70,15 +70,15 @@ def start(topic: str, keyspace: str, out_of_orderness: int, savepoint: Optional[
         raise OptionError("--from-savepoint and --from-checkpoint both given", "resume from one of them")
     _checked(topic, keyspace)
     if checkpoint == "latest":
-        found = job.latest_checkpoint(topic, keyspace)
-        if found is None:
-            raise OptionError(f"no retained checkpoint of the pipeline {topic} -> {keyspace}",
-                              "start it without --from-checkpoint (fresh), or give a chk-N folder")
-        savepoint = str(found)
+        try:
+            job_id, found = job.resume_from_latest_checkpoint(topic, keyspace, out_of_orderness)
+        except LookupError as error:
+            raise OptionError(str(error),
+                              "start it without --from-checkpoint (fresh), or give a chk-N folder") from None
         click.echo(f"resuming from checkpoint {found}")
-    elif checkpoint:
-        savepoint = checkpoint
-    job_id = job.submit(topic, keyspace, savepoint_path=savepoint, out_of_orderness_minutes=out_of_orderness)
+    else:
+        job_id = job.submit(topic, keyspace, savepoint_path=savepoint or checkpoint,
+                            out_of_orderness_minutes=out_of_orderness)
     wait_for_running(job_id)
     click.echo(f"started job {job_id}: {job.job_name(topic, keyspace)}")
 

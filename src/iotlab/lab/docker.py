@@ -121,6 +121,22 @@ class DockerLab:
         return [container for name in COMPOSE_SERVICES[service] for container in client.containers.list(
             filters={"label": ["com.docker.compose.project=iotlab", f"com.docker.compose.service={name}"]})]
 
+    def kill_jobmanager(self, say: Callable[[str], None] = print) -> float:
+        """SIGKILL the JobManager's container and start it again (the session cluster has no HA: the jobs it ran
+        are gone, their checkpoints kept); return the seconds until a TaskManager had registered with it."""
+        containers = [c for c in self._service_containers("flink") if "jobmanager" in c.name]
+        if not containers:
+            raise LabError("no JobManager container is running", "start the lab with `iotlab lab up --runtime docker`")
+        for container in containers:
+            container.kill(signal="SIGKILL")
+        say(f"Killed {', '.join(c.name for c in containers)} with SIGKILL at {time.strftime('%H:%M:%S')}.")
+        started = time.monotonic()
+        self._compose("up", "--detach", "--wait", *COMPOSE_SERVICES["flink"])
+        wait_for_taskmanagers(self.settings.flink_rest_url, at_least=1, timeout_s=120)
+        elapsed = time.monotonic() - started
+        say(f"Started the JobManager again; a TaskManager registered with it after {elapsed:.1f} s.")
+        return elapsed
+
     def _one_node(self, service: str, node: Optional[int]) -> None:
         if node not in (None, 1):
             raise LabError(f"the Docker lab runs one {service} node, not node {node}",

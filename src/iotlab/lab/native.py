@@ -520,6 +520,25 @@ class NativeLab:
         say(f"Started a new TaskManager (pid {', '.join(map(str, new))}); registered after {elapsed:.1f} s.")
         return elapsed
 
+    def kill_jobmanager(self, say: Callable[[str], None] = print) -> float:
+        """Kill the JobManager with SIGKILL and start a fresh one. The session cluster has no high availability
+        (that needs ZooKeeper or Kubernetes), so the new JobManager knows no job: the TaskManager registers with it
+        again and the jobs that ran are gone, their retained checkpoints kept on disk (``iotlab fault kill
+        jobmanager`` resumes the course's pipelines from them). Returns the seconds until a TaskManager had
+        registered with the new JobManager."""
+        victims = self._flink_role_pids("standalonesession")
+        if not victims:
+            raise LabError("no JobManager of this lab is running", "start the lab with `iotlab lab up`")
+        _kill(victims)
+        say(f"Killed the JobManager (pid {', '.join(map(str, victims))}) with SIGKILL at {time.strftime('%H:%M:%S')}.")
+        started = time.monotonic()
+        self._start_flink()
+        wait_for_taskmanagers(self.settings.flink_rest_url, at_least=1, timeout_s=120)
+        elapsed = time.monotonic() - started
+        say(f"Started a new JobManager (pid {', '.join(map(str, self._flink_role_pids('standalonesession')))}); "
+            f"a TaskManager registered with it after {elapsed:.1f} s.")
+        return elapsed
+
     def kill(self, service: str, node: Optional[int] = None, say: Callable[[str], None] = print) -> None:
         """Kill a Kafka or Cassandra node with SIGKILL and leave it dead, as a crashed machine is: the others must
         carry on. `iotlab fault restart` (or `iotlab lab up`) brings it back."""

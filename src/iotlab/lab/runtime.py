@@ -61,6 +61,10 @@ class LabRuntime(Protocol):
         """Freeze a service (or one node of it) for ``seconds`` (a hung node, not a dead one), then let it go on;
         return the seconds until it answered again."""
 
+    def kill_jobmanager(self, say: Callable[[str], None] = print) -> float:
+        """Kill Flink's JobManager with SIGKILL and start a fresh one (without HA it knows no job); return the
+        seconds until a TaskManager had registered with it."""
+
     def kill(self, service: str, node: Optional[int] = None, say: Callable[[str], None] = print) -> None:
         """Kill a Kafka or Cassandra node with SIGKILL."""
 

@@ -17,11 +17,13 @@ from iotlab.jobs.pipeline.runner import (
     job_name,
     latest_checkpoint,
     prepare,
+    resume_from_latest_checkpoint,
     run,
+    started_job,
     submit,
     summarize,
 )
 
 __all__ = ["CassandraWriter", "LATEST_MINUTES", "PipelineSummary", "as_awaitable", "build",
            "consumer_group", "graph_statements", "job_name", "latest_checkpoint", "prepare", "reference", "refused",
-           "run", "submit", "summarize", "written"]
+           "resume_from_latest_checkpoint", "run", "started_job", "submit", "summarize", "written"]

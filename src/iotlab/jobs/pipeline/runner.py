@@ -242,11 +242,32 @@ def _jobs_file() -> Path:
     return state_dir() / "flink" / "pipeline-jobs.jsonl"
 
 
-def _remember_job(name: str, job_id: str) -> None:
+def _remember_job(name: str, job_id: str, topic: str, keyspace: str, out_of_orderness_minutes: int) -> None:
     path = _jobs_file()
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("a", encoding="utf-8") as jobs:
-        jobs.write(json.dumps({"name": name, "job_id": job_id}) + "\n")
+        jobs.write(json.dumps({"name": name, "job_id": job_id, "topic": topic, "keyspace": keyspace,
+                               "out_of_orderness_minutes": out_of_orderness_minutes}) + "\n")
+
+
+def started_job(job_id: str) -> Optional[dict]:
+    """How a pipeline job was started from this project (name, topic, keyspace, out_of_orderness_minutes), or
+    None for a job this project did not start."""
+    path = _jobs_file()
+    if not path.exists():
+        return None
+    entries = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+    return next((entry for entry in reversed(entries) if entry["job_id"] == job_id and "topic" in entry), None)
+
+
+def resume_from_latest_checkpoint(topic: str, keyspace: str,
+                                  out_of_orderness_minutes: int = OUT_OF_ORDERNESS_MINUTES) -> tuple[str, Path]:
+    """Start the pipeline again from its newest retained checkpoint (offsets, windows, detector state; the tables
+    and ``T.alerts`` as they are); return the new job id and the checkpoint. LookupError without one."""
+    found = latest_checkpoint(topic, keyspace)
+    if found is None:
+        raise LookupError(f"no retained checkpoint of the pipeline {topic} -> {keyspace}")
+    return submit(topic, keyspace, savepoint_path=str(found), out_of_orderness_minutes=out_of_orderness_minutes), found
 
 
 def latest_checkpoint(topic: str, keyspace: str) -> Optional[Path]:
@@ -289,5 +310,5 @@ def submit(topic: str, keyspace: str, savepoint_path: Optional[str] = None,
           gap_minutes=gap_minutes, settings=settings, writer=writer)
     client = env.execute_async(job_name(topic, keyspace))
     job_id = str(client.get_job_id())
-    _remember_job(job_name(topic, keyspace), job_id)
+    _remember_job(job_name(topic, keyspace), job_id, topic, keyspace, out_of_orderness_minutes)
     return job_id

@@ -107,3 +107,71 @@ def test_kafka_is_single_node_kraft_with_internal_topics_at_replication_one():
     for key in ("KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR", "KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR",
                 "KAFKA_SHARE_COORDINATOR_STATE_TOPIC_REPLICATION_FACTOR"):
         assert environment[key] == 1
+
+
+# ----------------------------------------------------------------------------- the three-node Docker lab
+
+THREE_TEXT = (lab_env_dir() / "docker-compose.three-nodes.yml").read_text()
+THREE = yaml.safe_load(interpolate(THREE_TEXT))["services"]
+
+
+def merged(service: str) -> dict:
+    """A service as compose merges the three-node file over the base one (maps key by key, the rest replaced)."""
+    base, override = RESOLVED.get(service, {}), THREE.get(service, {})
+    result = {**base, **override}
+    for key in ("environment", "depends_on"):
+        if isinstance(base.get(key), dict) and isinstance(override.get(key), dict):
+            result[key] = {**base[key], **override[key]}
+    return result
+
+
+def native_cluster_properties() -> dict[str, str]:
+    text = (lab_env_dir() / "native" / "kafka" / "server-cluster.properties").read_text()
+    pairs = (line.split("=", 1) for line in text.splitlines() if line and not line.startswith("#"))
+    return {key: value for key, value in pairs}
+
+
+def test_three_brokers_form_one_quorum_with_the_native_clusters_replication():
+    native = native_cluster_properties()
+    brokers = [merged(name) for name in ("kafka", "kafka-2", "kafka-3")]
+    assert [broker["environment"]["KAFKA_NODE_ID"] for broker in brokers] == [1, 2, 3]
+    voters = {broker["environment"]["KAFKA_CONTROLLER_QUORUM_VOTERS"] for broker in brokers}
+    assert voters == {"1@kafka:9093,2@kafka-2:9093,3@kafka-3:9093"}
+    for broker in brokers:
+        environment = broker["environment"]
+        for key in ("default.replication.factor", "min.insync.replicas", "offsets.topic.replication.factor",
+                    "transaction.state.log.replication.factor", "transaction.state.log.min.isr",
+                    "unclean.leader.election.enable", "replica.lag.time.max.ms"):
+            variable = "KAFKA_" + key.upper().replace(".", "_")
+            assert str(environment[variable]).lower() == native[key], (variable, environment[variable], native[key])
+        assert broker["image"] == f"apache/kafka:{pinned()['KAFKA_VERSION']}"
+    assert [merged(name)["ports"] for name in ("kafka", "kafka-2", "kafka-3")] == [
+        ["127.0.0.1:9092:9092"], ["127.0.0.1:9094:9092"], ["127.0.0.1:9095:9092"]]
+    assert merged("kafka-3")["environment"]["KAFKA_ADVERTISED_LISTENERS"] == "HOST://127.0.0.1:9095,DOCKER://kafka-3:19092"
+
+
+def test_three_cassandra_nodes_join_through_the_first_and_flink_knows_every_node():
+    nodes = [merged(name) for name in ("cassandra", "cassandra-2", "cassandra-3")]
+    assert {node["environment"]["CASSANDRA_SEEDS"] for node in nodes} == {"cassandra"}
+    assert {node["environment"]["CASSANDRA_CLUSTER_NAME"] for node in nodes} == {"iotlab"}
+    assert all(node["image"] == f"cassandra:{pinned()['CASSANDRA_VERSION']}" for node in nodes)
+    assert "ports" not in nodes[1] and "ports" not in nodes[2]  # on the compose network only
+    assert merged("cassandra-3")["depends_on"] == {"cassandra-2": {"condition": "service_healthy"}}
+    for flink in ("flink-jobmanager", "flink-taskmanager"):
+        environment = merged(flink)["environment"]
+        assert environment["IOTLAB_KAFKA_BOOTSTRAP"] == "kafka:19092,kafka-2:19092,kafka-3:19092"
+        assert environment["IOTLAB_CASSANDRA_HOSTS"] == "cassandra,cassandra-2,cassandra-3"
+        assert "FLINK_PROPERTIES" in environment  # the base file's settings are kept
+    every_port = [port for service in THREE.values() for port in service.get("ports", [])]
+    assert all(port.startswith("127.0.0.1:") for port in every_port)
+
+
+def test_the_docker_runtime_adds_the_three_node_file_for_three_nodes():
+    from iotlab.lab.docker import DockerLab
+
+    one = DockerLab(nodes=1).compose_command("up")
+    three = DockerLab(nodes=3).compose_command("up")
+    assert one.count("-f") == 1 and three.count("-f") == 2
+    assert three[three.index("-f", 3) + 1].endswith("docker-compose.three-nodes.yml")
+    assert DockerLab(nodes=3)._node_service("kafka", 2) == ["kafka-2"]
+    assert DockerLab(nodes=3)._node_service("cassandra", None) == ["cassandra", "cassandra-2", "cassandra-3"]

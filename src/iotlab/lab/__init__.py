@@ -26,10 +26,7 @@ def get_runtime(name: str = "native", nodes: Optional[int] = None) -> LabRuntime
     if name == "docker":
         from iotlab.lab.docker import DockerLab
 
-        if nodes not in (None, 1):
-            raise LabError("the Docker runtime runs one node of each service",
-                           "run three with the native lab: `iotlab lab up --nodes 3`")
-        return DockerLab()
+        return DockerLab(nodes=nodes)
     raise LabError(f"unknown runtime {name!r}", f"use one of {', '.join(RUNTIMES)}")
 
 

@@ -10,13 +10,31 @@ import json
 import shutil
 import subprocess
 import time
+from pathlib import Path
 from typing import Callable, Optional
 
 from iotlab.core.errors import LabError
-from iotlab.core.paths import lab_env_dir
+from iotlab.core.paths import lab_env_dir, state_dir
 from iotlab.core.settings import Settings, load_settings
+from iotlab.core.topology import node_numbers
 from iotlab.lab.health import PROBES, wait_for_taskmanagers
 from iotlab.lab.runtime import ADDRESSES, SERVICES, ServiceStatus
+
+THREE_NODES_FILE = "docker-compose.three-nodes.yml"  # merged over docker-compose.yml for `--nodes 3`
+
+
+def docker_nodes_file() -> Path:  # noqa: N802 (a path computed when asked: IOTLAB_STATE_DIR may change)
+    """Where `iotlab lab up --runtime docker` records its node count (the native lab's is ``nodes``)."""
+    return state_dir() / "docker-nodes"
+
+
+def _recorded_docker_nodes() -> int:
+    try:
+        nodes = int(docker_nodes_file().read_text().strip())
+    except (OSError, ValueError):
+        return 1
+    return nodes if nodes in (1, 3) else 1
+
 
 # lab service -> compose services that make it up
 COMPOSE_SERVICES = {"kafka": ["kafka"], "cassandra": ["cassandra"], "flink": ["flink-jobmanager", "flink-taskmanager"]}
@@ -27,12 +45,21 @@ class DockerLab:
 
     name = "docker"
 
-    def __init__(self, settings: Optional[Settings] = None) -> None:
+    def __init__(self, settings: Optional[Settings] = None, nodes: Optional[int] = None) -> None:
         self.settings = settings or load_settings()
+        self.nodes = nodes or _recorded_docker_nodes()
+        node_numbers(self.nodes)
+
+    def compose_files(self) -> list[Path]:
+        """docker-compose.yml, and for three nodes the file that adds brokers 2-3 and Cassandra nodes 2-3."""
+        files = [lab_env_dir() / "docker-compose.yml"]
+        if self.nodes == 3:
+            files.append(lab_env_dir() / THREE_NODES_FILE)
+        return files
 
     def compose_command(self, *arguments: str) -> list[str]:
-        return ["docker", "compose", "-f", str(lab_env_dir() / "docker-compose.yml"),
-                "--env-file", str(lab_env_dir() / "versions.env"), *arguments]
+        files = [part for path in self.compose_files() for part in ("-f", str(path))]
+        return ["docker", "compose", *files, "--env-file", str(lab_env_dir() / "versions.env"), *arguments]
 
     def _require_engine(self) -> None:
         if shutil.which("docker") is None:
@@ -54,6 +81,8 @@ class DockerLab:
         profile = ["--profile", "grafana"] if grafana else []
         say("Building the Flink image and starting the containers (the first time takes a few minutes) ...")
         self._compose(*profile, "up", "--build", "--detach", "--wait")
+        docker_nodes_file().parent.mkdir(parents=True, exist_ok=True)
+        docker_nodes_file().write_text(f"{self.nodes}\n")
         elapsed = time.monotonic() - started
         say(f"The docker lab is up in {elapsed:.0f} s (`iotlab lab status --runtime docker`).")
         return elapsed
@@ -113,12 +142,12 @@ class DockerLab:
         say(f"A TaskManager registered again after {elapsed:.1f} s.")
         return elapsed
 
-    def _service_containers(self, service: str) -> list:
+    def _service_containers(self, service: str, node: Optional[int] = None) -> list:
         import docker  # the Docker SDK: only this runtime needs it
 
         self._require_engine()
         client = docker.from_env()
-        return [container for name in COMPOSE_SERVICES[service] for container in client.containers.list(
+        return [container for name in self._node_service(service, node) for container in client.containers.list(
             filters={"label": ["com.docker.compose.project=iotlab", f"com.docker.compose.service={name}"]})]
 
     def kill_jobmanager(self, say: Callable[[str], None] = print) -> float:
@@ -137,16 +166,23 @@ class DockerLab:
         say(f"Started the JobManager again; a TaskManager registered with it after {elapsed:.1f} s.")
         return elapsed
 
-    def _one_node(self, service: str, node: Optional[int]) -> None:
-        if node not in (None, 1):
+    def _node_service(self, service: str, node: Optional[int]) -> list[str]:
+        """The compose services of ``service`` node ``node``: kafka, kafka-2, kafka-3 (cassandra likewise)."""
+        if service == "flink" or (self.nodes == 1 and node in (None, 1)):
+            return COMPOSE_SERVICES[service]
+        if self.nodes == 1:
             raise LabError(f"the Docker lab runs one {service} node, not node {node}",
-                           "run three with the native lab: `iotlab lab up --nodes 3`")
+                           "start three with `iotlab lab up --runtime docker --nodes 3`")
+        if node is None:
+            return [service, f"{service}-2", f"{service}-3"]
+        if node not in node_numbers(self.nodes):
+            raise LabError(f"there is no {service} node {node}", f"choose 1 to {self.nodes}")
+        return [service if node == 1 else f"{service}-{node}"]
 
     def kill(self, service: str, node: Optional[int] = None, say: Callable[[str], None] = print) -> None:
         """SIGKILL the service's container. Compose's restart policy (``unless-stopped``) starts it again after
         a moment, as Docker restarts a crashed container."""
-        self._one_node(service, node)
-        containers = self._service_containers(service)
+        containers = self._service_containers(service, node)
         if not containers:
             raise LabError(f"no {service} container is running", "start the lab with `iotlab lab up --runtime docker`")
         for container in containers:
@@ -156,9 +192,8 @@ class DockerLab:
 
     def restart(self, service: str, node: Optional[int] = None, say: Callable[[str], None] = print) -> float:
         """``docker restart`` the service's containers and wait until it answers; return the seconds it took."""
-        self._one_node(service, node)
         started = time.monotonic()
-        self._compose("restart", *COMPOSE_SERVICES[service])
+        self._compose("restart", *self._node_service(service, node))
         while not PROBES[service](self.settings).healthy:
             if time.monotonic() > started + 180:
                 raise LabError(f"{service} did not answer within 180 s of its restart",
@@ -172,8 +207,7 @@ class DockerLab:
               node: Optional[int] = None) -> float:
         """``docker pause`` the service's containers for ``seconds`` (the cgroup freezer: a hung node), then unpause;
         return the seconds until it answers again."""
-        self._one_node(service, node)
-        containers = self._service_containers(service)
+        containers = self._service_containers(service, node)
         if not containers:
             raise LabError(f"no {service} container is running", "start the lab with `iotlab lab up --runtime docker`")
         for container in containers:

@@ -18,6 +18,7 @@ from iotlab.core.timestamps import MINUTE_MS, format_epoch_ms, timestamp_ms
 from iotlab.core.topics import DLQ_REASON, DLQ_STORE_KIND, OutputTopics
 from iotlab.flink import rest
 from iotlab.jobs.pipeline import consumer_group, reference
+from iotlab.jobs.pipeline import job_name as pipeline_job_name
 from iotlab.jobs.window_aggregate import disorder_minutes
 from iotlab.kafka import group_lag, read_topic, recreate_topic, topic_size
 from iotlab.lab.native import NativeLab, flink_process_environment
@@ -203,3 +204,40 @@ def test_a_restore_with_late_readings_in_flight_accounts_for_every_reading(lab_s
         f"{len(sent)} readings sent, {valid} valid: windows {windowed} + late {late_count} + dead letters {dead}"
     late_values = {m.value for m in read_topic(outputs.late)}
     assert late_values == set(late)
+
+
+@pytest.mark.alone  # kills the JobManager: every job on the session cluster is gone
+def test_a_killed_jobmanager_is_replaced_and_the_pipeline_resumes_from_its_checkpoint(lab_settings):
+    """`iotlab fault kill jobmanager` while the pipeline runs: a new JobManager (no HA: it knows no job), the
+    pipeline resumed from its newest retained checkpoint with the bound it was started with, and at the end the
+    store equals the recomputation and T.alerts (read_committed) holds each alert once."""
+    topic, keyspace = "it.pipeline.jobmanager", "iotlab_it_pipeline_jobmanager"
+    lines = read_lines(SIX_HOURS)
+    bound = disorder_minutes(lines) + 5
+    half = len(lines) // 2
+    recreate_topic(topic, partitions=3)
+    job_id, _ = start_pipeline(topic, keyspace, bound)
+    new_job_id = None
+    try:
+        rest.wait_for_running(job_id)
+        replay_lines(lines[:half], topic, progress=False)
+        rest.wait_until(lambda: rest.checkpoints(job_id)["counts"]["completed"] >= 2, 120, "two checkpoints")
+        killed = subprocess.run([str(Path(sys.executable).with_name("iotlab")), "fault", "kill", "jobmanager"],
+                                capture_output=True, text=True, timeout=300, env=flink_process_environment())
+        assert killed.returncode == 0, killed.stdout + killed.stderr
+        assert "Killed the JobManager" in killed.stdout and f"Resumed {pipeline_job_name(topic, keyspace)}" \
+            in killed.stdout, killed.stdout
+        new_job_id = killed.stdout.split(" as job ", 1)[1].split(" ", 1)[0]
+        assert new_job_id != job_id
+        restored = rest.checkpoints(new_job_id)["latest"]["restored"]
+        replay_lines(lines[half:], topic, progress=False)
+        send_flush_readings(topic)
+        differences = wait_for_equal_store(keyspace, lines, bound, timeout_s=240)
+        alerts = [m for m in read_topic(OutputTopics(topic).alerts) if m.key != FLUSH_DEVICE.encode()]
+    finally:
+        if new_job_id:
+            rest.cancel(new_job_id)
+    assert restored is not None and not restored["is_savepoint"], restored
+    assert differences == {"windows": [], "latest": [], "alerts": []}
+    expected_alerts = reference.expected_alerts(lines, timestamp_ms(FLUSH_TIME) - bound * MINUTE_MS)
+    assert len(alerts) == len({(m.key, m.value) for m in alerts}) == len(expected_alerts)

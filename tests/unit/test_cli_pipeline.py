@@ -36,8 +36,9 @@ def test_a_bad_keyspace_gets_one_line_with_the_fix(command):
 
 
 def test_fault_kill_knows_its_targets():
-    result = invoke("fault", "kill", "jobmanager")
-    assert result.exit_code == 2 and "taskmanager" in result.output
+    result = invoke("fault", "kill", "zookeeper")
+    assert result.exit_code == 2 and "taskmanager" in result.output and "jobmanager" in result.output
+    assert invoke("fault", "kill", "broker", "4").exit_code == 2  # nodes are 1 to 3
 
 
 def test_killing_the_taskmanager_of_a_lab_that_is_not_running_says_so(tmp_path):

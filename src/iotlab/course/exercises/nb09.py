@@ -212,6 +212,7 @@ class _DriverWatch:
         self.driver_depth = 0  # > 0 while a synchronous driver call (connect, prepare, execute) runs
         self.fail_next = 0
         self.clusters: list = []
+        self.unanswered = 0  # requests the writer sent that the node has not answered yet
 
     def __enter__(self) -> "_DriverWatch":
         from cassandra.cluster import Cluster, ResponseFuture, Session
@@ -250,8 +251,11 @@ class _DriverWatch:
             watch.async_calls += 1
             if watch.fail_next > 0:
                 watch.fail_next -= 1
-                return execute_async(session, UNAVAILABLE_QUERY)
-            return execute_async(session, query, *args, **kwargs)
+                future = execute_async(session, UNAVAILABLE_QUERY)
+            else:
+                future = execute_async(session, query, *args, **kwargs)
+            watch.count_until_answered(future)
+            return future
 
         def watched_result(future, *args: Any, **kwargs: Any):
             try:
@@ -266,6 +270,17 @@ class _DriverWatch:
         Session.execute, Session.execute_async = watched_execute, watched_execute_async
         ResponseFuture.result = watched_result
         return self
+
+    def count_until_answered(self, future) -> None:
+        """Count ``future`` as unanswered until the node answers it. This callback is registered before the
+        writer can register its own, and the driver calls them in order: a writer that awaited its write returns
+        after this count went down, one that did not (fire and forget) returns with it still up."""
+        self.unanswered += 1
+
+        def answered(_outcome: Any) -> None:
+            self.unanswered -= 1
+
+        future.add_callbacks(answered, answered)
 
     def __exit__(self, *exc_info: Any) -> None:
         for owner, name, original in self._originals:
@@ -323,9 +338,30 @@ def _outcome(returned: Any) -> Optional[Any]:
     return outcome if all(hasattr(outcome, field) for field in ("kind", "device_id", "row", "error")) else None
 
 
+class _ReturnedBeforeTheAnswer(BaseException):
+    """The writer's async_invoke returned while a write it sent was still unanswered (fire and forget). A
+    BaseException so that the cases' own ``except Exception`` (the writer raised) let it through."""
+
+    def __init__(self, kind: str) -> None:
+        super().__init__(kind)
+        self.kind = kind
+
+
 def _direct_cases(writer, session) -> Optional[CheckResult]:
     """Call the learner's ``async_invoke`` row by row and look at the tables after each; None when all is right."""
     name = "StoreWriter"
+    with _DriverWatch(session) as watch:
+        try:
+            return _row_by_row(name, writer, watch, session)
+        except _ReturnedBeforeTheAnswer as early:
+            return failed(name, f"async_invoke returned for a {early.kind} row before Cassandra answered its "
+                                "write(s): await every write (await as_awaitable(future)). A write that is not "
+                                "awaited may still fail, and its error is never seen: the row is lost while the "
+                                "job counts it as written")
+
+
+def _row_by_row(name: str, writer, watch: _DriverWatch, session) -> Optional[CheckResult]:
+    """The cases of ``_direct_cases``, in order: the first wrong answer's result, or None when all is right."""
     windows = [_window("device-01", "2025-11-05T23:55:00Z", "2025-11-06T00:00:00Z", 5, 21.25),
                _window("device-01", "2025-11-06T00:00:00Z", "2025-11-06T00:05:00Z", 4, 21.5)]
     alert = _alert("device-02", "2025-11-05T23:58:00.000Z", "2025-11-06T00:08:00.000Z")
@@ -336,124 +372,126 @@ def _direct_cases(writer, session) -> Optional[CheckResult]:
     def invoke(kind: str, record: dict):
         nonlocal rows
         rows += 1
-        return _invoke(writer, store_row(kind, record))
+        returned = _invoke(writer, store_row(kind, record))
+        if watch.unanswered:
+            raise _ReturnedBeforeTheAnswer(kind)
+        return returned
 
-    with _DriverWatch(session) as watch:
-        for window in windows:
-            try:
-                returned = invoke("window", window)
-            except NotImplementedError:
-                return skipped(name)
-            except Exception as error:
-                return failed(name, f"a window row raised {type(error).__name__}: {error_reason(error)}. Hint: "
-                                    f"{WRITER_HINT}")
-            outcome = _outcome(returned)
-            if outcome is None or outcome.error is not None or outcome.kind != "window":
-                return failed(name, f"async_invoke returned {returned!r} for a window row: return [written(value)], "
-                                    "the row's outcome (the job counts the rows written and sends refused ones to "
-                                    "T.sink-dlq)")
-        stored = export_windows(session, CHECK_KEYSPACE)
-        if stored != [_contract(window) for window in windows]:
-            return failed(name, f"after two window rows the windows table holds {stored}. Hint: a window is "
-                                "store.insert_window with window_values(row)")
+    for window in windows:
         try:
-            invoke("alert", alert)
+            returned = invoke("window", window)
+        except NotImplementedError:
+            return skipped(name)
         except Exception as error:
-            return failed(name, f"an alert row raised {type(error).__name__}: {error_reason(error)}. "
-                                f"Hint: {WRITER_HINT}")
-        by_device, by_day = export_alerts(session, CHECK_KEYSPACE), _alerts_by_day(session, [alert])
-        if by_device != [_contract(alert)] or by_day != [_contract(alert)]:
-            where = {(True, True): "both tables, but not as sent", (True, False): "alerts_by_device_day only",
-                     (False, True): "alerts_by_day only", (False, False): "neither alert table"}
-            return failed(name, f"the alert is in {where[bool(by_device), bool(by_day)]}: an alert goes to BOTH alert "
-                                "tables (one answers 'the fleet's alerts of a day', the other 'a device's alerts'), "
-                                "together: store.alert_batch(row) is both upserts in one LOGGED batch")
-        # device-03: the newer reading arrives first; device-04: the older one does
-        for reading in (newer, older, {**older, "device_id": "device-04"}, {**newer, "device_id": "device-04"}):
-            try:
-                invoke("latest", reading)
-            except Exception as error:
-                return failed(name, f"a latest-reading row raised {type(error).__name__}: {error_reason(error)}. "
-                                    f"Hint: {WRITER_HINT}")
-        latest = {record["device_id"]: record for record in export_latest(session, CHECK_KEYSPACE)}
-        if sorted(latest) != ["device-03", "device-04"]:
-            return failed(name, f"the latest-reading table holds devices {sorted(latest)}, expected device-03 and "
-                                "device-04. Hint: store.upsert_latest with latest_reading_values(row)")
-        if latest["device-03"]["temperature"] != newer["temperature"]:
-            return failed(name, "device-03's reading of 00:05 was written, then its older reading of 00:01, and the "
-                                "table now holds the older one: the write arriving last won. Hint: "
-                                "store.upsert_latest with latest_reading_values(row) writes USING TIMESTAMP of the "
-                                "reading's event time, so the newest event wins whatever order the writes arrive in")
-        calls_before = watch.async_calls
-        watch.fail_next = 1
-        retried = _window("device-05", "2025-11-06T00:10:00Z", "2025-11-06T00:15:00Z", 5, 19.0)
-        try:
-            invoke("window", retried)
-        except Exception as error:
-            return failed(name, f"the node answered Unavailable once (too few replicas alive: an error that can "
-                                f"succeed later) and async_invoke raised {type(error).__name__}: "
-                                f"{error_reason(error)}. Hint: retry what can succeed later "
-                                "(iotlab.cassandra.can_succeed_later) a few times, waiting longer each time (the "
-                                "upserts are idempotent, so sending one again is safe)")
-        if watch.async_calls - calls_before < 2 or _contract(retried) not in export_windows(session, CHECK_KEYSPACE):
-            return failed(name, "after one Unavailable answer the window was not sent again: await every write (an "
-                                "error that is not awaited is never seen), and retry one that can succeed later "
-                                "(execute_async once more) instead of giving up on it")
-        poison = {**_window("device-06", "2025-11-06T00:10:00Z", "2025-11-06T00:15:00Z", 5, 19.0), "device_id": None}
-        calls_before = watch.async_calls
-        try:
-            returned = invoke("window", poison)
-        except asyncio.TimeoutError:
-            return failed(name, "a window without a device_id (the node refuses it: InvalidRequest) was still being "
-                                "retried after 10 s: a refused row gets the same answer every time")
-        except Exception as error:
-            return failed(name, f"a window without a device_id, which the node refuses (InvalidRequest), raised "
-                                f"{type(error).__name__}: {error_reason(error)}. Raising fails the job, and the "
-                                "restarted job would meet the same row again, forever. Return [refused(value, error)] "
-                                "instead: the job sends it to T.sink-dlq and runs on (iotlab.cassandra.is_refused)")
+            return failed(name, f"a window row raised {type(error).__name__}: {error_reason(error)}. Hint: "
+                                f"{WRITER_HINT}")
         outcome = _outcome(returned)
-        if outcome is None or not outcome.error or "InvalidRequest" not in outcome.error:
-            return failed(name, f"a window without a device_id, which the node refuses, returned {returned!r}: return "
-                                "[refused(value, error)], which carries the row and the node's error to T.sink-dlq "
-                                "(a row dropped without a trace is lost)")
-        if watch.async_calls - calls_before > 1:
-            return failed(name, f"a row the node refused (InvalidRequest) was sent {watch.async_calls - calls_before} "
-                                "times: retry only what can succeed later (timeouts, unavailable, overloaded, "
-                                "connection errors); a refused row gets the same answer every time")
-        calls_before = watch.async_calls
-        watch.fail_next = 1000
-        hopeless = _window("device-07", "2025-11-06T00:10:00Z", "2025-11-06T00:15:00Z", 5, 19.0)
+        if outcome is None or outcome.error is not None or outcome.kind != "window":
+            return failed(name, f"async_invoke returned {returned!r} for a window row: return [written(value)], "
+                                "the row's outcome (the job counts the rows written and sends refused ones to "
+                                "T.sink-dlq)")
+    stored = export_windows(session, CHECK_KEYSPACE)
+    if stored != [_contract(window) for window in windows]:
+        return failed(name, f"after two window rows the windows table holds {stored}. Hint: a window is "
+                            "store.insert_window with window_values(row)")
+    try:
+        invoke("alert", alert)
+    except Exception as error:
+        return failed(name, f"an alert row raised {type(error).__name__}: {error_reason(error)}. "
+                            f"Hint: {WRITER_HINT}")
+    by_device, by_day = export_alerts(session, CHECK_KEYSPACE), _alerts_by_day(session, [alert])
+    if by_device != [_contract(alert)] or by_day != [_contract(alert)]:
+        where = {(True, True): "both tables, but not as sent", (True, False): "alerts_by_device_day only",
+                 (False, True): "alerts_by_day only", (False, False): "neither alert table"}
+        return failed(name, f"the alert is in {where[bool(by_device), bool(by_day)]}: an alert goes to BOTH alert "
+                            "tables (one answers 'the fleet's alerts of a day', the other 'a device's alerts'), "
+                            "together: store.alert_batch(row) is both upserts in one LOGGED batch")
+    # device-03: the newer reading arrives first; device-04: the older one does
+    for reading in (newer, older, {**older, "device_id": "device-04"}, {**newer, "device_id": "device-04"}):
         try:
-            returned = invoke("window", hopeless)
-        except asyncio.TimeoutError:
-            return failed(name, "a write the node keeps answering Unavailable was still being retried after 10 s: give "
-                                "up after a few attempts and raise the error (Flink then restarts the job, with its "
-                                "own back-off, for as long as the outage lasts)")
-        except Exception:
-            if watch.async_calls - calls_before < 2:
-                return failed(name, "a write that can succeed later (Unavailable) was raised at once, not retried")
-        else:
-            return failed(name, f"a write the node answered Unavailable every time returned {returned!r} instead of "
-                                "raising: when retries run out, raise the error. The job then restarts from its last "
-                                "checkpoint and writes the row again once Cassandra is back; swallowed (or set aside "
-                                "as refused), a row that would have succeeded later is lost")
-        finally:
-            watch.fail_next = 0
-        if watch.connects:
-            return failed(name, f"async_invoke connected {watch.connects} new session(s) for {rows} rows: connect "
-                                "once per task, in open(), and reuse that session for every row (each new session "
-                                "opens connections and reads the cluster's metadata before its first request)")
-        if watch.prepares:
-            return failed(name, f"async_invoke prepared {watch.prepares} statement(s) while writing {rows} rows: "
-                                "prepare once, in open() (Store(...) does), then bind each row's values")
-        if watch.executes:
-            return failed(name, f"{watch.executes} synchronous session.execute call(s) in async_invoke: each blocks "
-                                "the event loop until the node answers, so the rows are written one at a time. Use "
-                                "session.execute_async and await it (as_awaitable)")
-        if watch.blocking_results:
-            return failed(name, f"{watch.blocking_results} driver future(s) waited for with .result() inside "
-                                "async_invoke: .result() blocks the event loop until the node answers, so the rows are "
-                                "written one at a time. Await the future instead (await as_awaitable(future))")
+            invoke("latest", reading)
+        except Exception as error:
+            return failed(name, f"a latest-reading row raised {type(error).__name__}: {error_reason(error)}. "
+                                f"Hint: {WRITER_HINT}")
+    latest = {record["device_id"]: record for record in export_latest(session, CHECK_KEYSPACE)}
+    if sorted(latest) != ["device-03", "device-04"]:
+        return failed(name, f"the latest-reading table holds devices {sorted(latest)}, expected device-03 and "
+                            "device-04. Hint: store.upsert_latest with latest_reading_values(row)")
+    if latest["device-03"]["temperature"] != newer["temperature"]:
+        return failed(name, "device-03's reading of 00:05 was written, then its older reading of 00:01, and the "
+                            "table now holds the older one: the write arriving last won. Hint: "
+                            "store.upsert_latest with latest_reading_values(row) writes USING TIMESTAMP of the "
+                            "reading's event time, so the newest event wins whatever order the writes arrive in")
+    calls_before = watch.async_calls
+    watch.fail_next = 1
+    retried = _window("device-05", "2025-11-06T00:10:00Z", "2025-11-06T00:15:00Z", 5, 19.0)
+    try:
+        invoke("window", retried)
+    except Exception as error:
+        return failed(name, f"the node answered Unavailable once (too few replicas alive: an error that can "
+                            f"succeed later) and async_invoke raised {type(error).__name__}: "
+                            f"{error_reason(error)}. Hint: retry what can succeed later "
+                            "(iotlab.cassandra.can_succeed_later) a few times, waiting longer each time (the "
+                            "upserts are idempotent, so sending one again is safe)")
+    if watch.async_calls - calls_before < 2 or _contract(retried) not in export_windows(session, CHECK_KEYSPACE):
+        return failed(name, "after one Unavailable answer the window was not sent again: await every write (an "
+                            "error that is not awaited is never seen), and retry one that can succeed later "
+                            "(execute_async once more) instead of giving up on it")
+    poison = {**_window("device-06", "2025-11-06T00:10:00Z", "2025-11-06T00:15:00Z", 5, 19.0), "device_id": None}
+    calls_before = watch.async_calls
+    try:
+        returned = invoke("window", poison)
+    except asyncio.TimeoutError:
+        return failed(name, "a window without a device_id (the node refuses it: InvalidRequest) was still being "
+                            "retried after 10 s: a refused row gets the same answer every time")
+    except Exception as error:
+        return failed(name, f"a window without a device_id, which the node refuses (InvalidRequest), raised "
+                            f"{type(error).__name__}: {error_reason(error)}. Raising fails the job, and the "
+                            "restarted job would meet the same row again, forever. Return [refused(value, error)] "
+                            "instead: the job sends it to T.sink-dlq and runs on (iotlab.cassandra.is_refused)")
+    outcome = _outcome(returned)
+    if outcome is None or not outcome.error or "InvalidRequest" not in outcome.error:
+        return failed(name, f"a window without a device_id, which the node refuses, returned {returned!r}: return "
+                            "[refused(value, error)], which carries the row and the node's error to T.sink-dlq "
+                            "(a row dropped without a trace is lost)")
+    if watch.async_calls - calls_before > 1:
+        return failed(name, f"a row the node refused (InvalidRequest) was sent {watch.async_calls - calls_before} "
+                            "times: retry only what can succeed later (timeouts, unavailable, overloaded, "
+                            "connection errors); a refused row gets the same answer every time")
+    calls_before = watch.async_calls
+    watch.fail_next = 1000
+    hopeless = _window("device-07", "2025-11-06T00:10:00Z", "2025-11-06T00:15:00Z", 5, 19.0)
+    try:
+        returned = invoke("window", hopeless)
+    except asyncio.TimeoutError:
+        return failed(name, "a write the node keeps answering Unavailable was still being retried after 10 s: give "
+                            "up after a few attempts and raise the error (Flink then restarts the job, with its "
+                            "own back-off, for as long as the outage lasts)")
+    except Exception:
+        if watch.async_calls - calls_before < 2:
+            return failed(name, "a write that can succeed later (Unavailable) was raised at once, not retried")
+    else:
+        return failed(name, f"a write the node answered Unavailable every time returned {returned!r} instead of "
+                            "raising: when retries run out, raise the error. The job then restarts from its last "
+                            "checkpoint and writes the row again once Cassandra is back; swallowed (or set aside "
+                            "as refused), a row that would have succeeded later is lost")
+    finally:
+        watch.fail_next = 0
+    if watch.connects:
+        return failed(name, f"async_invoke connected {watch.connects} new session(s) for {rows} rows: connect "
+                            "once per task, in open(), and reuse that session for every row (each new session "
+                            "opens connections and reads the cluster's metadata before its first request)")
+    if watch.prepares:
+        return failed(name, f"async_invoke prepared {watch.prepares} statement(s) while writing {rows} rows: "
+                            "prepare once, in open() (Store(...) does), then bind each row's values")
+    if watch.executes:
+        return failed(name, f"{watch.executes} synchronous session.execute call(s) in async_invoke: each blocks "
+                            "the event loop until the node answers, so the rows are written one at a time. Use "
+                            "session.execute_async and await it (as_awaitable)")
+    if watch.blocking_results:
+        return failed(name, f"{watch.blocking_results} driver future(s) waited for with .result() inside "
+                            "async_invoke: .result() blocks the event loop until the node answers, so the rows are "
+                            "written one at a time. Await the future instead (await as_awaitable(future))")
     return None
 
 

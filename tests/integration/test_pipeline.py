@@ -3,7 +3,6 @@ of the same readings; bounded, unbounded on the session cluster, and with its Ta
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 import threading
@@ -18,9 +17,10 @@ from iotlab.core.errors import ServiceTimeout
 from iotlab.core.timestamps import MINUTE_MS, timestamp_ms
 from iotlab.core.topics import OutputTopics
 from iotlab.flink import rest
-from iotlab.jobs.pipeline import reference
+from iotlab.jobs.pipeline import flush, reference
+from iotlab.jobs.pipeline.flush import FLUSH_DEVICE, without_flush
 from iotlab.jobs.window_aggregate import disorder_minutes
-from iotlab.kafka import producer, read_topic, recreate_topic
+from iotlab.kafka import read_topic, recreate_topic
 from iotlab.lab.native import NativeLab, flink_process_environment
 from iotlab.sim.writers import read_lines, replay_lines
 from tests.integration.conftest import ANOMALY_DAY
@@ -75,24 +75,13 @@ def test_dead_letters_keep_original_bytes_and_reason(anomaly_day_pipeline):
     assert all(m.value in set(run.lines) and dict(m.headers).get("dlq.reason") for m in dead)
 
 
-FLUSH_DEVICE = "flush"
 # Two hours after the anomaly day's last reading: past the watermark bound and every window of the real devices.
 FLUSH_TIME = "2025-11-06T14:00:00Z"
 
 
 def send_flush_readings(topic: str) -> None:
-    """One valid reading of device ``flush`` into every partition, far after the data: each partition's watermark
-    (the job's is the minimum) passes every window of the real devices, which then fire while the job runs."""
-    kafka = producer()
-    value = json.dumps({"device_id": FLUSH_DEVICE, "timestamp": FLUSH_TIME, "temperature": 20.0, "humidity": 50.0,
-                        "status": "OK"}).encode()
-    for partition in kafka.list_topics(topic, timeout=10).topics[topic].partitions:
-        kafka.produce(topic, key=FLUSH_DEVICE.encode(), value=value, partition=partition)
-    assert kafka.flush(30) == 0
-
-
-def without_flush(rows: dict[str, list[dict]]) -> dict[str, list[dict]]:
-    return {kind: [row for row in found if row["device_id"] != FLUSH_DEVICE] for kind, found in rows.items()}
+    """The flush readings at ``FLUSH_TIME``: every window of the anomaly day fires while the job runs."""
+    flush.send_flush_readings(topic, FLUSH_TIME)
 
 
 @pytest.mark.alone  # kills the session cluster's TaskManager: every job on it fails

@@ -19,11 +19,12 @@ from iotlab.core.topics import DLQ_REASON, DLQ_STORE_KIND, OutputTopics
 from iotlab.flink import rest
 from iotlab.jobs.pipeline import consumer_group, reference
 from iotlab.jobs.pipeline import job_name as pipeline_job_name
+from iotlab.jobs.pipeline.flush import FLUSH_DEVICE, without_flush
 from iotlab.jobs.window_aggregate import disorder_minutes
 from iotlab.kafka import group_lag, read_topic, recreate_topic, topic_size
 from iotlab.lab.native import NativeLab, flink_process_environment
 from iotlab.sim.writers import read_lines, replay_lines
-from tests.integration.test_pipeline import FLUSH_DEVICE, FLUSH_TIME, exported, send_flush_readings, without_flush
+from tests.integration.test_pipeline import FLUSH_TIME, exported, send_flush_readings
 
 pytestmark = pytest.mark.integration
 

@@ -26,8 +26,7 @@ from __future__ import annotations
 import statistics
 import threading
 import time
-from bisect import bisect_left
-from typing import Callable, Iterator
+from typing import Callable
 
 from iotlab.bench.machine import machine_description
 from iotlab.bench.topics import fill_bench_topic
@@ -38,7 +37,8 @@ from iotlab.core.windows import WINDOW_MS
 from iotlab.flink import rest
 from iotlab.jobs import pipeline
 from iotlab.kafka import read_topic, recreate_topic, send_records
-from iotlab.sim.sensors import SensorSimulator, SimulationConfig
+from iotlab.sim.paced import PacedStream
+from iotlab.sim.sensors import SimulationConfig
 
 PLAIN = "plain Kafka consumer (confluent-kafka)"
 LATENCY_BOUND_MINUTES = 1  # the watermark trails the newest reading by a minute of event time
@@ -63,29 +63,6 @@ def throughput(topic: str, keyspace: str, runs: int, echo: Callable[[str], None]
             name = f"pipeline, bounded, parallelism {parallelism}"
             best[name] = max(best.get(name, (0.0, 0.0)), (net, with_start_up))
     return best
-
-
-class PacedStream:
-    """The simulator's records with the wall-clock moment each new newest event time was handed to the producer."""
-
-    def __init__(self, config: SimulationConfig) -> None:
-        self.config = config
-        self.event_ms: list[int] = []  # increasing
-        self.sent_at: list[float] = []  # time.time() when that event time was first sent
-
-    def records(self) -> Iterator[tuple[int, bytes, bytes]]:
-        newest = None
-        for record in SensorSimulator(self.config).records():
-            moment = epoch_ms(record.event_time)
-            if newest is None or moment > newest:
-                newest = moment
-                self.event_ms.append(moment)
-                self.sent_at.append(time.time())
-            yield record.seq, record.key, record.value
-
-    def first_sent(self, event_ms: int) -> float:
-        """When the first reading at or after ``event_ms`` was sent."""
-        return self.sent_at[bisect_left(self.event_ms, event_ms)]
 
 
 def poll_one_device(keyspace: str, device: str, stop: threading.Event, seen: dict) -> None:

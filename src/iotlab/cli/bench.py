@@ -57,6 +57,34 @@ def bench_pipeline(readings: int, devices: int, runs: int, rate: int, seconds: i
     run(readings=readings, devices=devices, runs=runs, rate=rate, seconds=seconds, echo=click.echo)
 
 
+@bench.command("faults")
+@click.option("--rate", default=5_000, show_default=True, type=click.IntRange(min=100),
+              help="Readings/s of the steady load.")
+@click.option("--devices", default=100, show_default=True, type=click.IntRange(min=1))
+@click.option("--outage-seconds", default=60, show_default=True, type=click.IntRange(min=5),
+              help="How long every Cassandra node stays frozen in the outage.")
+@click.option("--timeout", "timeout_s", default=300, show_default=True, type=click.IntRange(min=30),
+              help="Seconds to wait, after each fault, for the job to run and catch up.")
+@fail_cleanly
+def bench_faults(rate: int, devices: int, outage_seconds: int, timeout_s: int) -> None:
+    """The pipeline under a steady load on the three-node lab, through a broker kill, a Cassandra node kill, a
+    Cassandra outage, a TaskManager kill and a JobManager kill, one after another; then its rows compared with a
+    batch recomputation of everything it read."""
+    from iotlab.bench.machine import machine_description
+    from iotlab.faults.drill import drill_faults, run_drill
+    from iotlab.lab import get_runtime
+
+    report = run_drill(get_runtime("native"), drill_faults(outage_seconds), rate=rate, devices=devices,
+                       timeout_s=timeout_s, say=click.echo)
+    click.echo("")
+    click.echo(f"Machine: {machine_description()}")
+    click.echo(f"Three-node lab; {report.readings:,} readings at {report.rate:,.0f}/s, {devices} devices; the rows "
+               "of each fault are the windows and alerts that closed between its injection and its catch-up")
+    for line in report.table():
+        click.echo(line)
+    click.echo(report.summary())
+
+
 @bench.command("cassandra")
 @click.option("--rows", default=100_000, show_default=True, type=click.IntRange(min=100))
 @click.option("--devices", default=100, show_default=True, type=click.IntRange(min=1))

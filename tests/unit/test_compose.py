@@ -101,6 +101,29 @@ def test_flink_runs_python_from_the_image_virtualenv():
     assert properties["jobmanager.rpc.address"] == "flink-jobmanager"
 
 
+def flattened(tree: dict, prefix: str = "") -> dict[str, str]:
+    """A nested YAML mapping as Flink's flat keys: {"heartbeat": {"timeout": 1}} -> {"heartbeat.timeout": "1"}."""
+    flat: dict[str, str] = {}
+    for key, value in tree.items():
+        if isinstance(value, dict):
+            flat.update(flattened(value, f"{prefix}{key}."))
+        else:
+            flat[f"{prefix}{key}"] = str(value)
+    return flat
+
+
+def test_flink_settings_are_those_of_the_native_lab():
+    template = (lab_env_dir() / "native" / "flink" / "config.yaml").read_text()
+    native = flattened(yaml.safe_load(re.sub(r"\{\w+\}", "placeholder", template)))  # {state_dir}, {python}
+    docker = {key: str(value) for key, value in
+              yaml.safe_load(SERVICES["flink-jobmanager"]["environment"]["FLINK_PROPERTIES"]).items()}
+    shared = ["jobmanager.memory.process.size", "taskmanager.memory.process.size",
+              "taskmanager.memory.managed.fraction", "taskmanager.numberOfTaskSlots", "parallelism.default",
+              "jobmanager.execution.failover-strategy", "heartbeat.interval", "heartbeat.timeout",
+              "state.backend.type"]
+    assert {key: docker.get(key) for key in shared} == {key: native[key] for key in shared}
+
+
 def test_kafka_is_single_node_kraft_with_internal_topics_at_replication_one():
     environment = SERVICES["kafka"]["environment"]
     assert environment["KAFKA_PROCESS_ROLES"] == "broker,controller"

@@ -10,8 +10,8 @@ For each fault the drill measures, from the moment it is injected:
   every operator RUNNING, for good.
 - **until caught up**: until the output is current again. A window closes when a reading past its end plus the
   watermark bound is sent; the output's lag is how long ago the oldest closed window of one polled device that is
-  not in Cassandra yet closed (0 when there is none). Caught up: the lag back within a second of what it was
-  before the fault.
+  not in Cassandra yet closed (0 when there is none). Caught up: a window that closed after the fault is in
+  Cassandra, and the lag is back within a second of what it was before the fault.
 
 Then the load stops, flush readings close every window, and the rows are compared with the recomputation
 (``iotlab.jobs.pipeline.reference``) of everything the topic holds. Each fault owns the windows and alerts that
@@ -163,17 +163,23 @@ class OutputWatch:
                 starts.append(epoch_ms(row.newest.replace(tzinfo=EPOCH.tzinfo)))
         return max(starts) if starts else None
 
-    def lag_s(self, first_window_ms: int) -> Optional[float]:
-        """Seconds since the oldest window of the polled device that has closed but is not in Cassandra closed;
-        0 when every closed window is there; None when Cassandra did not answer."""
+    def closed_at(self, window_start_ms: int) -> Optional[float]:
+        """When the window starting at ``window_start_ms`` closed: the first reading past its end plus the bound
+        was sent (None: not yet)."""
+        closes = window_start_ms + WINDOW_MS + BOUND_MINUTES * MINUTE_MS
+        return self.stream.first_sent(closes) if self.stream.was_sent(closes) else None
+
+    def lag_s(self, first_window_ms: int) -> tuple[Optional[float], Optional[float]]:
+        """(the output's lag, when the newest window in Cassandra closed). The lag: seconds since the oldest window
+        of the polled device that has closed but is not in Cassandra closed, 0 when every closed window is there;
+        (None, None) when Cassandra did not answer."""
         newest = self.newest_window_ms()
         if newest is None and not _answered(self.session):
-            return None
-        following = first_window_ms if newest is None else newest + WINDOW_MS
-        closes_at = following + WINDOW_MS + BOUND_MINUTES * MINUTE_MS
-        if not self.stream.was_sent(closes_at):
-            return 0.0
-        return max(0.0, time.time() - self.stream.first_sent(closes_at))
+            return None, None
+        written_closed_at = None if newest is None else self.closed_at(newest)
+        pending_closed_at = self.closed_at(first_window_ms if newest is None else newest + WINDOW_MS)
+        lag = 0.0 if pending_closed_at is None else max(0.0, time.time() - pending_closed_at)
+        return lag, written_closed_at
 
 
 def _moment(milliseconds: int):
@@ -254,7 +260,7 @@ def watch_fault(fault: Fault, lab: LabRuntime, job_id: str, watch: OutputWatch, 
     lags = []
     settle_until = time.time() + 5
     while time.time() < settle_until:  # the output's lag before the fault
-        lag = watch.lag_s(first_window_ms)
+        lag, _ = watch.lag_s(first_window_ms)
         if lag is not None:
             lags.append(lag)
         time.sleep(SAMPLE_EVERY_S)
@@ -269,8 +275,10 @@ def watch_fault(fault: Fault, lab: LabRuntime, job_id: str, watch: OutputWatch, 
             job_id = outcome["job_id"]
         moment, running = time.time(), job_runs(job_id)
         samples.append((moment, running))
-        lag = watch.lag_s(first_window_ms)
-        if not thread.is_alive() and running and lag is not None and lag <= record.lag_before_s + CAUGHT_UP_MARGIN_S:
+        lag, written_closed_at = watch.lag_s(first_window_ms)
+        # caught up: a window that closed after the fault is in Cassandra, and no closed window waits for long
+        current = lag is not None and lag <= record.lag_before_s + CAUGHT_UP_MARGIN_S
+        if not thread.is_alive() and running and current and (written_closed_at or 0) > record.injected_at:
             record.caught_up_s = moment - record.injected_at
             break
         time.sleep(SAMPLE_EVERY_S)
@@ -374,7 +382,11 @@ def _compare(report: DrillReport, topic: str, keyspace: str, job_id: str, stream
     """Close every window, recompute, and fill in the report's row counts (per fault and for the whole run)."""
     flush_ms = stream.event_ms[-1] + 3 * 60 * MINUTE_MS
     send_flush_readings(topic, format_epoch_ms(flush_ms))
-    lines = [message.value for message in read_topic(topic, timeout_s=600) if message.key != FLUSH_DEVICE.encode()]
+    # read_topic returns partition after partition; the recomputation replays one arrival order, so the records go
+    # back into the order they were produced in (their CreateTime, set by the producer; the stream is in order)
+    messages = sorted((message for message in read_topic(topic, timeout_s=600) if message.key != FLUSH_DEVICE.encode()),
+                      key=lambda message: (message.timestamp_ms, message.partition, message.offset))
+    lines = [message.value for message in messages]
     expected = {"windows": reference.expected_windows(lines, BOUND_MINUTES),
                 "alerts": reference.expected_alerts(lines, flush_ms - BOUND_MINUTES * MINUTE_MS),
                 "latest": reference.expected_latest(lines)}

@@ -190,6 +190,12 @@ class NativeLab:
         """The live pids this lab started for every node of ``service``."""
         return [pid for unit in self.units() if unit.service == service for pid in self.unit_pids(unit)]
 
+    def _whole(self, unit: Unit) -> bool:
+        """Whether every process of ``unit`` runs: for Flink, both its JobManager and its TaskManager."""
+        if unit.service == "flink":
+            return all(self._flink_role_pids(role) for role in ("standalonesession", "taskexecutor"))
+        return bool(self.unit_pids(unit))
+
     def running_services(self) -> list[str]:
         return [service for service in SERVICES if self.pids(service)]
 
@@ -233,13 +239,13 @@ class NativeLab:
         if self._running_nodes(other):
             raise LabError(f"the lab runs with {other} node(s), not {self.nodes}",
                            f"run `iotlab lab down` first, then `iotlab lab up --nodes {self.nodes}`")
-        missing = [unit for unit in self.units() if not self.unit_pids(unit)]
+        missing = [unit for unit in self.units() if not self._whole(unit)]
         if not missing:
             say(f"The lab is already running ({self._describe()}); nothing to do. See `iotlab lab status`.")
             return 0.0
         fresh = len(missing) == len(self.units())
         require_java17()
-        require_free_ports(lab_ports(self.nodes, [unit.name for unit in missing]))
+        require_free_ports(lab_ports(self.nodes, [unit.name for unit in missing if not self.unit_pids(unit)]))
         for folder in (self.logs_dir, self.pids_dir):
             folder.mkdir(parents=True, exist_ok=True)
         record_nodes(self.nodes, self.state)
@@ -533,11 +539,27 @@ class NativeLab:
         say(f"Killed the JobManager (pid {', '.join(map(str, victims))}) with SIGKILL at {time.strftime('%H:%M:%S')}.")
         started = time.monotonic()
         self._start_flink()
-        wait_for_taskmanagers(self.settings.flink_rest_url, at_least=1, timeout_s=120)
+        self._supervise_taskmanager(say, timeout_s=120)
         elapsed = time.monotonic() - started
         say(f"Started a new JobManager (pid {', '.join(map(str, self._flink_role_pids('standalonesession')))}); "
             f"a TaskManager registered with it after {elapsed:.1f} s.")
         return elapsed
+
+    def _supervise_taskmanager(self, say: Callable[[str], None], timeout_s: float) -> None:
+        """Wait until a TaskManager has registered with the JobManager, starting a new one if the old one exited,
+        as a supervisor would: a TaskManager cancels its tasks when its JobManager goes away, and PyFlink's Python
+        operators can fail while closing ("Reference count must not be negative"), which ends the TaskManager."""
+        deadline = time.monotonic() + timeout_s
+        while True:
+            if not self._flink_role_pids("taskexecutor"):
+                say("The TaskManager exited when its JobManager went away; starting a new one.")
+                self._start_flink()
+            try:
+                wait_for_taskmanagers(self.settings.flink_rest_url, at_least=1, timeout_s=2)
+                return
+            except LabError:
+                if time.monotonic() > deadline:
+                    raise
 
     def kill(self, service: str, node: Optional[int] = None, say: Callable[[str], None] = print) -> None:
         """Kill a Kafka or Cassandra node with SIGKILL and leave it dead, as a crashed machine is: the others must

@@ -82,6 +82,8 @@ def bench_faults(rate: int, devices: int, outage_seconds: int, timeout_s: int) -
                "of each fault are the windows and alerts that closed between its injection and its catch-up")
     for line in report.table():
         click.echo(line)
+    click.echo(f"(caught up: a window closed after the fault is in Cassandra and none waits; windows close every "
+               f"{report.window_period_s:.0f} s at this rate, so that includes waiting for the next)")
     click.echo(report.summary())
 
 

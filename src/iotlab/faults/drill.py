@@ -116,6 +116,7 @@ class DrillReport:
     duplicated: int = 0
     different: int = 0
     job_ids: list[str] = field(default_factory=list)
+    window_period_s: float = 0.0  # wall-clock seconds between two closing windows of one device at this rate
 
     def table(self) -> list[str]:
         def seconds(value: Optional[float], none: str) -> str:
@@ -356,7 +357,7 @@ def run_drill(lab: LabRuntime, faults: list[Fault], rate: int = 5_000, devices: 
         load.stop()
         readings = load.sent.delivered if load.sent else 0
         report = DrillReport(records, readings, load.sent.delivered / load.sent.seconds if load.sent else 0.0,
-                             job_ids=job_ids)
+                             job_ids=job_ids, window_period_s=WINDOW_MS / 1000 * devices / rate)
         say(f"{time.strftime('%H:%M:%S')} load stopped after {readings:,} readings; closing every window and "
             "recomputing the run in batch ...")
         _compare(report, topic, keyspace, job_id, load.stream, say)

@@ -17,11 +17,11 @@ from typing import Iterator, Optional
 from cassandra import ConsistencyLevel
 from cassandra.auth import PlainTextAuthProvider
 from cassandra.cluster import EXEC_PROFILE_DEFAULT, Cluster, ExecutionProfile, NoHostAvailable, Session
-from cassandra.policies import RoundRobinPolicy
+from cassandra.policies import RoundRobinPolicy, WhiteListRoundRobinPolicy
 
 from iotlab.core.errors import CassandraUnavailable
 from iotlab.core.settings import Settings, load_settings
-from iotlab.core.topology import lab_replication_factor
+from iotlab.core.topology import lab_replication_factor, node_host
 
 
 def connection_class() -> type:
@@ -39,16 +39,18 @@ def connection_class() -> type:
 COURSE_CONSISTENCY = ConsistencyLevel.LOCAL_QUORUM  # writes and the reads that check them
 
 
-def build_cluster(settings: Settings) -> Cluster:
-    """A driver Cluster for the configured node(s) or Astra bundle (not connected yet)."""
+def build_cluster(settings: Settings, only_host: Optional[str] = None) -> Cluster:
+    """A driver Cluster for the configured node(s) or Astra bundle (not connected yet); with ``only_host``, one
+    that sends every request to that node as its coordinator (and knows no other)."""
     auth = None
     if settings.cassandra_username:
         auth = PlainTextAuthProvider(settings.cassandra_username, settings.cassandra_password or "")
     if settings.astra_bundle:
         return Cluster(cloud={"secure_connect_bundle": str(settings.astra_bundle)}, auth_provider=auth,
                        connection_class=connection_class())
+    policy = WhiteListRoundRobinPolicy([only_host]) if only_host else RoundRobinPolicy()
     return Cluster(
-        contact_points=list(settings.cassandra_hosts),
+        contact_points=[only_host] if only_host else list(settings.cassandra_hosts),
         port=settings.cassandra_port,
         auth_provider=auth,
         # One data centre: plain round robin (the driver warns when no policy is given). Every request is at
@@ -56,7 +58,7 @@ def build_cluster(settings: Settings) -> Cluster:
         # one-node lab (replication factor 1) that is the one replica; with replication factor 3 it is two of
         # three, so a write and a later read at LOCAL_QUORUM always share a replica (read-your-writes) while one
         # node is down. The driver's own default, LOCAL_ONE, gives neither guarantee.
-        execution_profiles={EXEC_PROFILE_DEFAULT: ExecutionProfile(load_balancing_policy=RoundRobinPolicy(),
+        execution_profiles={EXEC_PROFILE_DEFAULT: ExecutionProfile(load_balancing_policy=policy,
                                                                    consistency_level=COURSE_CONSISTENCY)},
         # v4, not v5: the driver frames v5 with checksums computed in Python, measured at ~13% more client
         # CPU per request on the lab's machine; the course uses nothing v5 adds.
@@ -101,6 +103,18 @@ def closing_session(
         yield session
     finally:
         session.cluster.shutdown()
+
+
+@contextmanager
+def session_on_node(node: int, settings: Optional[Settings] = None) -> Iterator[Session]:
+    """A session whose every request goes to node ``node`` of the three-node lab (127.0.0.N) as coordinator: how a
+    lesson makes one replica answer a read at ONE. Closed at the end of the ``with`` block."""
+    cluster = build_cluster(settings or load_settings(), only_host=node_host(node))
+    session = cluster.connect()
+    try:
+        yield session
+    finally:
+        cluster.shutdown()
 
 
 def ensure_keyspace(session: Session, keyspace: str, replication_factor: Optional[int] = None) -> None:

@@ -98,6 +98,8 @@ class FaultRecord:
     missing: int = 0
     duplicated: int = 0
     different: int = 0
+    job_id: str = ""  # the job running once caught up (a new one after a JobManager kill)
+    rest: tuple[dict, list[dict]] = ({}, [])  # GET /jobs/<id> and its exception history, once caught up
 
     @property
     def survived(self) -> bool:
@@ -116,6 +118,7 @@ class DrillReport:
     duplicated: int = 0
     different: int = 0
     job_ids: list[str] = field(default_factory=list)
+    rows: dict[str, dict[str, list]] = field(default_factory=dict)  # actual / expected rows per table, delivered alerts
     window_period_s: float = 0.0  # wall-clock seconds between two closing windows of one device at this rate
 
     def table(self) -> list[str]:
@@ -286,6 +289,11 @@ def watch_fault(fault: Fault, lab: LabRuntime, job_id: str, watch: OutputWatch, 
     thread.join()
     if "error" in outcome:
         raise outcome["error"]
+    record.job_id = job_id
+    try:
+        record.rest = (rest.job_details(job_id), rest.exception_history(job_id))
+    except Exception:  # kept empty: the JobManager did not answer
+        pass
     stopped = [moment for moment, running in samples if not running]
     failures = [moment for moment in (first_exception_after(old_job, record.injected_at),) if moment is not None]
     if stopped or failures:
@@ -426,3 +434,5 @@ def _compare(report: DrillReport, topic: str, keyspace: str, job_id: str, stream
                                     ("latest", lambda row: (row["device_id"],)))]
     report.compared, report.missing, report.different = (sum(column) for column in zip(*everything))
     report.duplicated = sum(delivered[key] - 1 for key in twice)
+    report.rows = {"actual": actual, "expected": expected,
+                   "delivered": {"alerts": [value for (_, value), count in delivered.items() for _ in range(count)]}}

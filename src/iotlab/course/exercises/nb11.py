@@ -10,11 +10,13 @@ from __future__ import annotations
 import math
 import time
 from collections import Counter
+from dataclasses import dataclass
 from typing import Any, Callable, Optional
 
 from cassandra import ConsistencyLevel
 from cassandra.query import SimpleStatement
-from confluent_kafka import TopicCollection
+from confluent_kafka import ElectionType, KafkaException, TopicPartition
+from confluent_kafka.admin import NewTopic
 
 from iotlab.cassandra import cassandra_session
 from iotlab.cassandra.session import session_on_node
@@ -48,9 +50,9 @@ def require_three_nodes() -> NativeLab:
 
 def in_sync_replicas(admin, topic: str) -> dict[int, list[int]]:
     """Reference for 11.1: each partition of ``topic`` and the broker ids of its in-sync replicas, sorted, from the
-    admin API's description of the topic (``describe_topics``)."""
-    description = admin.describe_topics(TopicCollection([topic]))[topic].result()
-    return {partition.id: sorted(node.id for node in partition.isr) for partition in description.partitions}
+    cluster metadata the admin client reads (``list_topics``)."""
+    partitions = admin.list_topics(topic, timeout=10).topics[topic].partitions
+    return {number: sorted(partition.isrs) for number, partition in partitions.items()}
 
 
 def _replicas_now(topic: str) -> dict[int, tuple[list[int], list[int]]]:
@@ -88,18 +90,18 @@ def check_in_sync_replicas(function: Callable) -> CheckResult:
                 _wait_for(lambda: all(isr == [1, 2, 3] for _, isr in _replicas_now(CHECK_TOPIC).values()), 60)
             expected = {number: isr for number, (_, isr) in _replicas_now(CHECK_TOPIC).items()}
             try:
-                answer = function(admin, CHECK_TOPIC)
+                answer = function(admin_client(), CHECK_TOPIC)
             except Exception as error:
                 return failed(name, f"with {moment}, raised {type(error).__name__}: {error_reason(error)}. Hint: "
-                                    "admin.describe_topics(TopicCollection([topic]))[topic].result().partitions")
+                                    "admin.list_topics(topic, timeout=10).topics[topic].partitions")
             if isinstance(answer, dict):
                 answer = {number: sorted(ids) if isinstance(ids, (list, tuple, set)) else ids
                           for number, ids in answer.items()}
             if answer != expected:
                 replicas = {number: replicas for number, (replicas, _) in _replicas_now(CHECK_TOPIC).items()}
-                hint = ("that is every replica, in sync or not: read partition.isr, not partition.replicas"
+                hint = ("that is every replica, in sync or not: read partition.isrs, not partition.replicas"
                         if answer == replicas and moment == "broker 3 killed" else
-                        "one entry per partition (partition.id), the sorted broker ids (node.id) of partition.isr")
+                        "one entry per partition number, the sorted broker ids of its partition.isrs")
                 return failed(name, f"with {moment}, expected {expected}, got {answer!r}: {hint}")
             moments.append(moment)
     finally:
@@ -187,6 +189,97 @@ def check_safe_producer_config(function: Callable, messages: int = 6_000) -> Che
                         "all read back once each, in order")
 
 
+# ----------------------------------------------------------------------------- 1.3 acks=1 and an unclean leader
+
+UNCLEAN_TOPIC, STRICT_TOPIC = "nb11.unclean", "nb11.strict"
+
+
+@dataclass
+class UncleanOutcome:
+    """What section 1.3 measured."""
+
+    acknowledged: int  # acks=1 sends acknowledged by broker 1 while it was the only replica in sync
+    read_back: int  # of those, read back after the unclean election (and after broker 1 came back)
+    refused_with_acks_all: int  # acks=all sends to a topic with min.insync.replicas=2, refused meanwhile
+    refusal: str  # the error they got
+
+
+def _partition_zero(topic: str) -> tuple[int, list[int]]:
+    """(leader, in-sync replicas) of partition 0, from the metadata a fresh client reads (-1: no leader)."""
+    admin = admin_client()
+    partition = admin.list_topics(topic, timeout=10).topics[topic].partitions[0]
+    return partition.leader, sorted(partition.isrs)
+
+
+def _two_replica_topic(admin, name: str, min_insync: int) -> None:
+    """``name`` afresh, one partition on brokers 1 and 2 only (1 leads), ``min.insync.replicas`` as given."""
+    if name in admin.list_topics(timeout=10).topics:
+        for future in admin.delete_topics([name], operation_timeout=30).values():
+            future.result()
+        _wait_for(lambda: name not in admin.list_topics(timeout=10).topics, 30)
+    topic = NewTopic(name, num_partitions=1, replication_factor=-1, replica_assignment=[[1, 2]],
+                     config={"min.insync.replicas": str(min_insync)})
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            for future in admin.create_topics([topic]).values():
+                future.result()
+            break
+        except KafkaException as error:  # deletion is asynchronous: creation can race it for a moment
+            if "TOPIC_ALREADY_EXISTS" not in str(error) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
+    _wait_for(lambda: name in admin.list_topics(timeout=10).topics and _partition_zero(name) == (1, [1, 2]), 30)
+
+
+def _send(topic: str, config: dict[str, Any], count: int) -> tuple[int, list[str]]:
+    """Send ``count`` messages; (acknowledged, the errors of the others)."""
+    acknowledged, errors = 0, []
+
+    def delivered(error, message) -> None:
+        nonlocal acknowledged
+        if error is None:
+            acknowledged += 1
+        else:
+            errors.append(error.name())
+
+    kafka = producer(config)
+    for number in range(count):
+        kafka.produce(topic, value=f"acknowledged-{number}".encode(), on_delivery=delivered)
+    kafka.flush(30)
+    return acknowledged, errors
+
+
+def unclean_election_demo(count: int = 100, say: Callable[[str], None] = print) -> UncleanOutcome:
+    """Section 1.3: acknowledged messages lost to an unclean leader election, and the same sends refused by
+    acks=all with min.insync.replicas=2. Leaves every broker running."""
+    lab = NativeLab(nodes=3)
+    admin = admin_client()
+    _two_replica_topic(admin, UNCLEAN_TOPIC, min_insync=1)
+    _two_replica_topic(admin, STRICT_TOPIC, min_insync=2)
+    try:
+        lab.kill("kafka", 2, say=say)
+        _wait_for(lambda: _partition_zero(UNCLEAN_TOPIC)[1] == [1] and _partition_zero(STRICT_TOPIC)[1] == [1], 60)
+        acknowledged, _ = _send(UNCLEAN_TOPIC, {"acks": "1", "enable.idempotence": False}, count)
+        # librdkafka retries NOT_ENOUGH_REPLICAS until the message times out: 5 s here instead of 5 minutes
+        refused_ok, refusals = _send(STRICT_TOPIC, {"acks": "all", "message.timeout.ms": 5000}, count)
+        lab.kill("kafka", 1, say=say)
+        lab.restart("kafka", 2, say=say)  # controllers 2 and 3: a quorum again
+        _wait_for(lambda: _partition_zero(UNCLEAN_TOPIC)[0] == -1, 60)
+        admin = admin_client()
+        admin.elect_leaders(ElectionType.UNCLEAN, [TopicPartition(UNCLEAN_TOPIC, 0)]).result()
+        _wait_for(lambda: _partition_zero(UNCLEAN_TOPIC)[0] == 2, 60)
+        lab.restart("kafka", 1, say=say)
+        _wait_for(lambda: _partition_zero(UNCLEAN_TOPIC)[1] == [1, 2], 60)
+        read_back = len(read_topic(UNCLEAN_TOPIC))
+    finally:
+        for node in (1, 2):
+            if not lab.unit_pids(lab.unit("kafka", node)):
+                lab.restart("kafka", node, say=say)
+    reasons = Counter(refusals).most_common(1)
+    return UncleanOutcome(acknowledged, read_back, count - refused_ok, reasons[0][0] if reasons else "none")
+
+
 # ----------------------------------------------------------------------------- 11.3 read your writes
 
 LEVELS = {"ONE": 1, "TWO": 2, "QUORUM": 2, "LOCAL_QUORUM": 2, "ALL": 3, "THREE": 3, "ANY": 0}
@@ -240,13 +333,15 @@ def check_read_your_writes_levels(function: Callable, rows: int = 50) -> CheckRe
         for node in (1, 2, 3):
             lab.nodetool("disablehandoff", node=node)
         lab.kill("cassandra", 3, say=QUIET)
-        _wait_for(lambda: _sees_down(session, 3), 60)
+        wait_until_seen(lab, 3, by=1, state="DN")
+        wait_until_seen(lab, 3, by=2, state="DN")
         statement = SimpleStatement(f"INSERT INTO {CHECK_KEYSPACE}.kv (key, value) VALUES (%s, %s)",
                                     consistency_level=getattr(ConsistencyLevel, write))
         for key in range(rows):
             session.execute(statement, (key, f"written at {write}"))
         lab.restart("cassandra", 3, say=QUIET)
         lab.kill("cassandra", 1, say=QUIET)
+        wait_until_seen(lab, 1, by=3, state="DN")  # else node 3 may still ask node 1, and time out
         with session_on_node(3) as on_three:
             query = SimpleStatement(f"SELECT value FROM {CHECK_KEYSPACE}.kv WHERE key = %s",
                                     consistency_level=getattr(ConsistencyLevel, read))
@@ -267,9 +362,77 @@ def check_read_your_writes_levels(function: Callable, rows: int = 50) -> CheckRe
                         "them, with node 1 down")
 
 
-def _sees_down(session, node: int) -> bool:
-    """Whether the driver has marked node ``node`` (127.0.0.N) down."""
-    return any(not host.is_up for host in session.cluster.metadata.all_hosts() if host.address == f"127.0.0.{node}")
+def pending_hint_targets(lab: NativeLab, node: int) -> list[str]:
+    """The addresses node ``node`` holds hints for (``nodetool listpendinghints``), sorted; [] when it holds none."""
+    text = lab.nodetool("listpendinghints", node=node)
+    return sorted({word for line in text.splitlines() for word in line.split() if word.startswith("127.0.0.")})
+
+
+@dataclass
+class StaleRead:
+    """What section 2.2 read through node 3 at ONE: the row's value, or None when node 3's answer had no row."""
+
+    key: int  # a key whose two replicas (replication factor 2) are nodes 2 and 3
+    before_repair: Optional[str]  # node 3 the only live replica, after it missed the write
+    repaired_by: Optional[str]  # the read at ALL (nodes 2 and 3) that found the difference and repaired node 3
+    after_repair: Optional[str]  # node 3 the only live replica again, after that read
+
+
+def wait_until_seen(lab: NativeLab, node: int, by: int, state: str, timeout_s: float = 90) -> None:
+    """Until node ``by`` sees node ``node`` as ``state`` ("UN" up, "DN" down) in ``nodetool status``."""
+    address = f"127.0.0.{node}"
+
+    def seen() -> bool:
+        return any(line.split()[:2] == [state, address] for line in lab.nodetool("status", node=by).splitlines()
+                   if line.strip())
+
+    if not _wait_for(seen, timeout_s):
+        raise LabError(f"node {by} did not see node {node} as {state} within {timeout_s:.0f} s",
+                       "`iotlab lab status`; `iotlab lab up` starts what is down")
+
+
+def replicas_of(lab: NativeLab, keyspace: str, table: str, key: int) -> list[int]:
+    """The nodes holding ``key``'s partition (``nodetool getendpoints``)."""
+    text = lab.nodetool("getendpoints", keyspace, table, str(key), node=1)
+    return sorted(int(line.strip().rsplit(".", 1)[1]) for line in text.splitlines() if line.strip())
+
+
+def stale_read_demo(lab: NativeLab, session, keyspace: str, say: Callable[[str], None] = print) -> StaleRead:
+    """Section 2.2, in a keyspace of replication factor 2 (``keyspace``, table ``kv``): hints off; node 3 misses a
+    write; node 3 the only live replica reads at ONE (stale); a read at ALL repairs it; node 3 alone again reads
+    the row. Leaves every node running and hints on."""
+    key = next(key for key in range(1000) if replicas_of(lab, keyspace, "kv", key) == [2, 3])
+    try:
+        for node in (1, 2, 3):
+            lab.nodetool("disablehandoff", node=node)
+        lab.kill("cassandra", 3, say=say)
+        wait_until_seen(lab, 3, by=2, state="DN")
+        session.execute(SimpleStatement(f"INSERT INTO {keyspace}.kv (key, value) VALUES (%s, %s)",
+                                        consistency_level=ConsistencyLevel.ONE), (key, "written while 3 was down"))
+        lab.restart("cassandra", 3, say=say)
+        with session_on_node(3) as on_three:
+            def read(level: str) -> Optional[str]:
+                row = on_three.execute(SimpleStatement(f"SELECT value FROM {keyspace}.kv WHERE key = %s",
+                                                       consistency_level=getattr(ConsistencyLevel, level)),
+                                       (key,)).one()
+                return None if row is None else row.value
+
+            lab.kill("cassandra", 2, say=say)
+            wait_until_seen(lab, 2, by=3, state="DN")
+            before = read("ONE")
+            lab.restart("cassandra", 2, say=say)
+            wait_until_seen(lab, 2, by=3, state="UN")
+            repaired_by = read("ALL")
+            lab.kill("cassandra", 2, say=say)
+            wait_until_seen(lab, 2, by=3, state="DN")
+            after = read("ONE")
+        return StaleRead(key, before, repaired_by, after)
+    finally:
+        for node in (2, 3):
+            if not lab.unit_pids(lab.unit("cassandra", node)):
+                lab.restart("cassandra", node, say=say)
+        for node in (1, 2, 3):
+            lab.nodetool("enablehandoff", node=node)
 
 
 # ----------------------------------------------------------------------------- 11.4 the recovery check

@@ -15,7 +15,9 @@ NBVAL_OPTIONS := --nbval-cell-timeout=$(NBVAL_CELL_TIMEOUT) --nbval-sanitize-wit
 #   2. the notebooks: solutions/ with outputs compared, notebooks/ (the learner copies) only run, as with
 #      --nbval-lax; WORKERS notebooks side by side, a notebook and its learner copy one after the other;
 #   3. what must have nothing beside it, one at a time: the tests and notebook cells marked `alone` (they kill or
-#      restart a lab service, or drop keyspaces they do not own; conftest.py's ALONE_NOTEBOOKS).
+#      restart a lab service, or drop keyspaces they do not own; conftest.py's ALONE_NOTEBOOKS);
+#   4. on the three-node lab (started for it, then the one-node lab again): the tests and notebook cells marked
+#      `three_nodes` (notebook 11), one at a time.
 REPORTS ?= test-reports
 WORKERS ?= 2
 
@@ -48,10 +50,17 @@ test: setup
 	$(BIN)/iotlab lab up --no-progress
 	$(BIN)/iotlab course build --check
 	rm -rf $(REPORTS)
-	$(BIN)/pytest tests -m "not alone" -n $(WORKERS) --durations=15 --junitxml=$(REPORTS)/1-tests.xml
-	$(BIN)/pytest --nbval solutions notebooks -m "not alone" -n $(WORKERS) $(NBVAL_OPTIONS) \
+	$(BIN)/pytest tests -m "not alone and not three_nodes" -n $(WORKERS) --durations=15 \
+		--junitxml=$(REPORTS)/1-tests.xml
+	$(BIN)/pytest --nbval solutions notebooks -m "not alone and not three_nodes" -n $(WORKERS) $(NBVAL_OPTIONS) \
 		--junitxml=$(REPORTS)/2-notebooks.xml
-	$(BIN)/pytest --nbval tests solutions notebooks -m alone $(NBVAL_OPTIONS) --junitxml=$(REPORTS)/3-alone.xml
+	$(BIN)/pytest --nbval tests solutions notebooks -m "alone and not three_nodes" $(NBVAL_OPTIONS) \
+		--junitxml=$(REPORTS)/3-alone.xml
+	$(BIN)/iotlab lab down
+	$(BIN)/iotlab lab up --nodes 3 --no-progress
+	$(BIN)/pytest --nbval tests solutions notebooks -m three_nodes $(NBVAL_OPTIONS) --junitxml=$(REPORTS)/4-three-nodes.xml
+	$(BIN)/iotlab lab down
+	$(BIN)/iotlab lab up --no-progress
 	$(BIN)/python tests/durations.py $(REPORTS) --slowest 15
 
 test-unit: setup

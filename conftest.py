@@ -11,8 +11,10 @@ The notebook passes of `make test` run as one pytest run with ``--nbval`` over b
   keyspaces are its own (uuid suffixes or names of its own), except the modules in ``SHARED_SCOPES``, which share a
   session fixture and so one worker.
 - What kills or restarts a lab service, or drops keyspaces it does not own, must have nothing beside it: such
-  tests are marked ``alone``, and so are the cells of ``ALONE_NOTEBOOKS``; ``make test`` runs them last, in a run
-  of their own (``-m alone``), and the side-by-side runs leave them out (``-m "not alone"``).
+  tests are marked ``alone``, and so are the cells of ``ALONE_NOTEBOOKS``; ``make test`` runs them in a run of
+  their own (``-m "alone and not three_nodes"``), and the side-by-side runs leave them out.
+- What needs the three-node lab is marked ``three_nodes``, and so are the cells of ``THREE_NODE_NOTEBOOKS``:
+  ``make test``'s last run starts that lab and runs them (``-m three_nodes``) one at a time.
 
 nbval compares what a notebook cell prints to stderr like any other output. In this course stderr only
 carries noise that changes from run to run and says nothing about the results: librdkafka retry warnings
@@ -31,6 +33,8 @@ import pytest
 LEARNER_FOLDER = "notebooks"
 # Notebook 09 kills the pipeline's TaskManager: every job on the session cluster would fail with it.
 ALONE_NOTEBOOKS = {"09"}
+# Notebook 11 kills brokers and Cassandra nodes of the three-node lab.
+THREE_NODE_NOTEBOOKS = {"11"}
 # Test modules that share a session fixture (one anomaly-day pipeline run, topic it.pipeline.day and keyspace
 # iotlab_it_pipeline): one worker runs them all, so the run happens once and nobody else writes there.
 SHARED_SCOPES = {
@@ -82,6 +86,8 @@ def pytest_collection_modifyitems(session, config, items) -> None:
         notebook_cell = NOTEBOOK_NODE.match(item.nodeid)
         if notebook_cell and notebook_cell.group(1) in ALONE_NOTEBOOKS:
             item.add_marker(pytest.mark.alone)
+        if notebook_cell and notebook_cell.group(1) in THREE_NODE_NOTEBOOKS:
+            item.add_marker(pytest.mark.three_nodes)
         notebook = getattr(item, "parent", None)
         skip_compare = getattr(notebook, "skip_compare", None)  # set by nbval on each notebook it collects
         if skip_compare is not None and "stderr" not in skip_compare:

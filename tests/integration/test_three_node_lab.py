@@ -1,7 +1,7 @@
 """The three-node lab against real processes: three brokers and three Cassandra nodes on 127.0.0.1-3, a broker and
 a Cassandra node killed while clients write, and `iotlab lab up` bringing both back.
 
-It stops the one-node lab, starts three nodes, and always leaves the one-node lab running again: it runs alone.
+It needs the three-node lab (`make test` starts it for its fourth pass) and kills its nodes: marked three_nodes.
 """
 
 from __future__ import annotations
@@ -17,11 +17,12 @@ from confluent_kafka import Producer
 from iotlab.cassandra import cassandra_session, ensure_keyspace
 from iotlab.cli import main
 from iotlab.core.settings import load_settings
+from iotlab.core.topology import recorded_nodes
 from iotlab.kafka import recreate_topic
 from iotlab.kafka.clients import admin_client
 from iotlab.lab.native import NativeLab
 
-pytestmark = [pytest.mark.integration, pytest.mark.alone]
+pytestmark = [pytest.mark.integration, pytest.mark.three_nodes]
 
 TOPIC, KEYSPACE = "three.nodes", "iotlab_test_three_nodes"
 
@@ -44,13 +45,10 @@ def wait_for(condition, timeout_s: float, what: str):
 
 @pytest.fixture(scope="module")
 def three_nodes(lab_settings):
-    NativeLab(nodes=1).down(say=lambda _: None)
-    try:
-        NativeLab(nodes=3).up(say=lambda _: None, progress=False)
-        yield load_settings()
-    finally:
-        NativeLab(nodes=3).down(say=lambda _: None)
-        NativeLab(nodes=1).up(say=lambda _: None, progress=False)
+    if recorded_nodes() != 3:
+        pytest.fail("these tests need the three-node lab: `iotlab lab down && iotlab lab up --nodes 3`")
+    NativeLab(nodes=3).up(say=lambda _: None, progress=False)  # whatever an earlier test left down
+    return load_settings()
 
 
 def test_three_nodes_of_each_run_on_their_own_addresses(three_nodes):

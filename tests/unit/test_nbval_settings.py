@@ -59,12 +59,21 @@ def test_alone_selects_notebook_09_and_the_tests_that_kill_a_service_or_drop_key
     files = {line.split("::")[0].removesuffix(".ipynb") for line in selected}
     assert files == {"solutions/09_end_to_end_pipeline", "notebooks/09_end_to_end_pipeline",
                      "tests/integration/test_pipeline.py", "tests/integration/test_pipeline_failures.py",
-                     "tests/integration/test_cassandra_store.py", "tests/integration/test_three_node_lab.py"}, \
+                     "tests/integration/test_cassandra_store.py"}, \
         run.stdout[-2000:]
     tests = [line.split("::")[1] for line in selected if line.startswith("tests/")]
     assert sorted(tests) == ["test_a_broker_and_a_cassandra_node_die_and_nothing_acknowledged_is_lost",
                              "test_a_killed_jobmanager_is_replaced_and_the_pipeline_resumes_from_its_checkpoint",
                              "test_a_three_minute_cassandra_outage_ends_with_the_rows_of_a_clean_run",
                              "test_reset_drops_the_course_keyspaces_only",
-                             "test_three_nodes_of_each_run_on_their_own_addresses",
                              "test_unbounded_run_survives_a_killed_taskmanager"]
+
+
+def test_three_nodes_selects_notebook_11_and_the_tests_that_need_three_nodes():
+    run = subprocess.run([sys.executable, "-m", "pytest", "--nbval", "--collect-only", "-q", "-m", "three_nodes",
+                          "tests", "solutions", "notebooks", "-p", "no:cacheprovider"],
+                         cwd=project_root(), capture_output=True, text=True, timeout=300)
+    files = {line.split("::")[0].removesuffix(".ipynb") for line in run.stdout.splitlines() if "::" in line}
+    assert files == {"solutions/11_fault_tolerance", "notebooks/11_fault_tolerance",
+                     "tests/integration/test_three_node_lab.py", "tests/integration/test_exercises_nb11.py",
+                     "tests/integration/test_fault_drill.py"}, run.stdout[-2000:]

@@ -343,6 +343,10 @@ class NativeLab:
     def _cassandra_home(self, unit: Unit) -> Path:
         return self.state / "cluster" / unit.name if unit.node else self.state / "cassandra"
 
+    def cassandra_hints_dir(self, node: Optional[int] = None) -> Path:
+        """Where a Cassandra node keeps its hints: one file per target node (named by its host id) while it is down."""
+        return self._cassandra_home(self.unit("cassandra", node)) / "hints"
+
     def _cassandra_yaml(self, unit: Unit) -> str:
         home = self._cassandra_home(unit)
         if not unit.node:

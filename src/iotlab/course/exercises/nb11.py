@@ -362,10 +362,23 @@ def check_read_your_writes_levels(function: Callable, rows: int = 50) -> CheckRe
                         "them, with node 1 down")
 
 
-def pending_hint_targets(lab: NativeLab, node: int) -> list[str]:
-    """The addresses node ``node`` holds hints for (``nodetool listpendinghints``), sorted; [] when it holds none."""
-    text = lab.nodetool("listpendinghints", node=node)
-    return sorted({word for line in text.splitlines() for word in line.split() if word.startswith("127.0.0.")})
+def host_addresses(lab: NativeLab) -> dict[str, str]:
+    """{host id: address} of the Cassandra nodes, from ``nodetool status``."""
+    addresses = {}
+    for line in lab.nodetool("status", node=1).splitlines():
+        words = line.split()
+        if len(words) > 2 and words[1].startswith("127.0.0."):
+            addresses.update({word: words[1] for word in words if word.count("-") == 4})
+    return addresses
+
+
+def hint_targets(lab: NativeLab, node: int) -> list[str]:
+    """The addresses node ``node`` keeps hints for: its hints directory holds a file per target node, named by the
+    target's host id, until the hints are delivered. (``nodetool listpendinghints`` lists only files the node has
+    finished writing, which happens when the target comes back.)"""
+    addresses = host_addresses(lab)
+    files = lab.cassandra_hints_dir(node).glob("*.hints")
+    return sorted({addresses.get(path.name[:36], path.name[:36]) for path in files})
 
 
 @dataclass

@@ -198,3 +198,28 @@ def test_the_docker_runtime_adds_the_three_node_file_for_three_nodes():
     assert three[three.index("-f", 3) + 1].endswith("docker-compose.three-nodes.yml")
     assert DockerLab(nodes=3)._node_service("kafka", 2) == ["kafka-2"]
     assert DockerLab(nodes=3)._node_service("cassandra", None) == ["cassandra", "cassandra-2", "cassandra-3"]
+
+
+def test_docker_status_has_a_row_per_node_on_three_nodes(monkeypatch):
+    """`iotlab lab status --runtime docker` on three nodes: a row per broker and Cassandra node, from `docker compose
+    ps` (its JSON is given here: no Docker engine runs on this machine); the first nodes probed on their ports."""
+    from iotlab.lab import docker as docker_runtime
+    from iotlab.lab.docker import DockerLab
+    from iotlab.lab.health import ProbeResult
+
+    containers = {name: {"Service": name, "State": "running", "Health": "healthy"}
+                  for name in ["kafka", "kafka-2", "kafka-3", "cassandra", "cassandra-2", "cassandra-3",
+                               "flink-jobmanager", "flink-taskmanager"]}
+    containers["kafka-3"] = {"Service": "kafka-3", "State": "exited", "Health": ""}
+    containers["cassandra-2"]["Health"] = "starting"
+    lab = DockerLab(nodes=3)
+    monkeypatch.setattr(lab, "_containers", lambda: containers)
+    monkeypatch.setattr(docker_runtime, "PROBES", {service: lambda settings: ProbeResult(True, "v", "probed")
+                                                   for service in ("kafka", "cassandra", "flink")})
+    rows = {row.name: row for row in lab.status()}
+    assert list(rows) == ["kafka-1", "kafka-2", "kafka-3", "cassandra-1", "cassandra-2", "cassandra-3", "flink"]
+    assert rows["kafka-1"].healthy and rows["kafka-1"].detail == "probed"
+    assert rows["kafka-2"].healthy and rows["kafka-2"].address == "127.0.0.1:9094"
+    assert not rows["kafka-3"].healthy and rows["kafka-3"].detail == "container not running"
+    assert not rows["cassandra-2"].healthy and rows["cassandra-2"].detail == "container starting"
+    assert rows["flink"].healthy

@@ -37,6 +37,10 @@ def _recorded_docker_nodes() -> int:
 
 
 # lab service -> compose services that make it up
+# Where the three-node Docker lab's other nodes answer: brokers 2 and 3 on their own host ports, Cassandra nodes 2 and
+# 3 on the compose network only.
+DOCKER_NODE_ADDRESSES = {("kafka", 2): "127.0.0.1:9094", ("kafka", 3): "127.0.0.1:9095",
+                         ("cassandra", 2): "cassandra-2:9042", ("cassandra", 3): "cassandra-3:9042"}
 COMPOSE_SERVICES = {"kafka": ["kafka"], "cassandra": ["cassandra"], "flink": ["flink-jobmanager", "flink-taskmanager"]}
 
 
@@ -101,18 +105,25 @@ class DockerLab:
         return {row["Service"]: row for row in rows}
 
     def status(self) -> list[ServiceStatus]:
+        """A row per service; on three nodes, a row per Kafka and Cassandra node (container), as the native lab."""
         containers = self._containers()
         rows = []
         for service in SERVICES:
-            names = COMPOSE_SERVICES[service]
-            running = [containers[name] for name in names if containers.get(name, {}).get("State") == "running"]
-            row = ServiceStatus(service, ADDRESSES[service])
-            if len(running) == len(names):
-                probe = PROBES[service](self.settings)
-                row.healthy, row.version, row.detail = probe.healthy, probe.version, probe.detail
-            else:
-                row.detail = "container not running"
-            rows.append(row)
+            nodes = [None] if service == "flink" or self.nodes == 1 else node_numbers(self.nodes)
+            for node in nodes:
+                names = self._node_service(service, node)
+                running = [containers[name] for name in names if containers.get(name, {}).get("State") == "running"]
+                row = ServiceStatus(service, DOCKER_NODE_ADDRESSES.get((service, node), ADDRESSES[service]),
+                                    node=node or 0)
+                if len(running) < len(names):
+                    row.detail = "container not running"
+                elif node in (None, 1):  # published on the usual ports: probed as the native lab's
+                    probe = PROBES[service](self.settings)
+                    row.healthy, row.version, row.detail = probe.healthy, probe.version, probe.detail
+                else:  # on the compose network only (Cassandra) or another port: the container's own health check
+                    health = running[0].get("Health", "")
+                    row.healthy, row.detail = health == "healthy", f"container {health or 'running'}"
+                rows.append(row)
         return rows
 
     def log_tail(self, service: str, lines: int = 20) -> str:

@@ -6,12 +6,14 @@ from iotlab.core import SettingsError, load_settings
 
 
 @pytest.fixture(autouse=True)
-def clean_environment(monkeypatch):
+def clean_environment(monkeypatch, tmp_path):
     import os
 
     for key in list(os.environ):
         if key.startswith("IOTLAB_"):
             monkeypatch.delenv(key)
+    # a state folder of its own: the defaults must not follow the node count of a lab running in this checkout
+    monkeypatch.setenv("IOTLAB_STATE_DIR", str(tmp_path / "state"))
 
 
 def test_local_defaults(tmp_path):

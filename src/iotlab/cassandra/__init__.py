@@ -29,7 +29,13 @@ from iotlab.cassandra.schema import (
     reset_course_keyspaces,
     schema_statements,
 )
-from iotlab.cassandra.session import build_cluster, cassandra_session, closing_session, ensure_keyspace
+from iotlab.cassandra.session import (
+    build_cluster,
+    cassandra_session,
+    closing_session,
+    ensure_keyspace,
+    session_on_node,
+)
 from iotlab.cassandra.store import (
     FLEET,
     Store,
@@ -64,6 +70,7 @@ __all__ = [
     "ALERTS_BY_DAY_TABLE", "ALERTS_BY_DEVICE_TABLE", "DASHBOARD_FILE", "EXPORT_KINDS", "FLEET", "LATEST_READING_TABLE",
     "SCHEMA_FILE", "Store", "TABLES", "WINDOWS_TABLE", "WriteFailed", "WriteSummary", "alert_record", "alert_values",
     "build_cluster", "cassandra_session", "closing_session", "course_keyspaces", "create_schema", "ensure_keyspace",
+    "session_on_node",
     "export_alerts", "export_latest", "export_windows", "insert_rows", "latest_reading_values", "latest_record",
     "load_dashboard", "naive_time_columns", "prepare_idempotent", "query_frame", "render_query",
     "reset_course_keyspaces",

@@ -86,3 +86,22 @@ def test_the_one_node_lab_has_no_node_two(tmp_path):
     with pytest.raises(LabError, match="one cassandra node, not node 2") as raised:
         NativeLab(state=tmp_path, nodes=1).unit("cassandra", 2)
     assert "--nodes 3" in raised.value.fix
+
+
+def test_flink_counts_as_running_only_with_both_its_jobmanager_and_its_taskmanager(three):
+    """`iotlab lab up` restarts what is missing: a TaskManager that died (a JobManager kill can take it along) makes
+    Flink incomplete even though its JobManager runs."""
+    import subprocess
+    import sys
+
+    stand_in = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", str(three.state)])
+    try:
+        pids = three.state / "flink"
+        pids.mkdir(parents=True)
+        (pids / "flink-root-standalonesession-0-host.pid").write_text(f"{stand_in.pid}\n")
+        assert not three._whole(three.unit("flink"))
+        (pids / "flink-root-taskexecutor-0-host.pid").write_text(f"{stand_in.pid}\n")
+        assert three._whole(three.unit("flink"))
+    finally:
+        stand_in.kill()
+        stand_in.wait()

@@ -485,15 +485,20 @@ class NativeLab:
         waiting = list(units)
         deadline = time.monotonic() + START_TIMEOUT_S
         last_detail: dict[str, str] = {}
+        gone_once: set[str] = set()  # a process not found once: a second look a second later decides
         with tqdm(total=len(units), desc="waiting for services", unit="service", disable=not progress) as bar:
             while waiting:
                 for unit in list(waiting):
                     if not self.unit_pids(unit):
+                        if unit.name not in gone_once:  # /proc can answer nothing for a moment on a busy machine
+                            gone_once.add(unit.name)
+                            continue
                         raise LabError(
                             f"{unit.name} exited during start-up",
                             f"see its log above or `iotlab lab logs {unit.service}`",
                             details=self.log_tail(unit.service),
                         )
+                    gone_once.discard(unit.name)
                     result = self.probe(unit)
                     last_detail[unit.name] = result.detail
                     if result.healthy:

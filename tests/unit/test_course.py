@@ -19,6 +19,14 @@ def test_solution_region_becomes_an_indented_skeleton_naming_the_exercise():
     )
 
 
+def test_a_step_keeps_the_comment_lines_that_continue_it():
+    source = ("def f(x):\n    ### BEGIN SOLUTION\n    # Step 1: double it, then\n    #         add one\n"
+              "    y = x * 2 + 1\n    # a remark on the code\n    return y\n    ### END SOLUTION")
+    assert strip_solutions(source) == (
+        "def f(x):\n    # Step 1: double it, then\n    #         add one\n"
+        "    raise NotImplementedError('replace this line with your code')")
+
+
 def test_hidden_tests_are_removed_entirely():
     source = "result = check(f)\n### BEGIN HIDDEN TESTS\nassert result.passed\n### END HIDDEN TESTS"
     assert strip_solutions(source) == "result = check(f)"

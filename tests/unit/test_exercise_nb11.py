@@ -130,3 +130,16 @@ def test_a_real_rest_answer_is_judged_by_the_reference():
     exceptions = [{"timestamp": 1_764_000_010_000}, {"timestamp": 1_764_000_020_500}]
     assert nb11.recovery_seconds(details, exceptions) == 9.5
     assert not nb11.check_recovery_seconds(oldest_failure, real=(details, exceptions)).passed
+
+
+def test_a_topic_setting_in_the_producer_config_fails_with_a_hint_not_a_traceback():
+    result = nb11.check_safe_producer_config(lambda: {"acks": "all", "enable.idempotence": True,
+                                                      "min.insync.replicas": 2})
+    assert not result.passed and "topic and broker settings" in result.message, result.message
+
+
+def test_the_drivers_constants_are_read_as_level_names():
+    from cassandra import ConsistencyLevel
+
+    result = nb11.check_read_your_writes_levels(lambda: (ConsistencyLevel.ONE, ConsistencyLevel.ONE))
+    assert not result.passed and "ONE writes and ONE reads" in result.message, result.message

@@ -2,7 +2,8 @@
 
 ``solutions/`` is the single source of truth (nbgrader's conventions):
 - code between ``### BEGIN SOLUTION`` and ``### END SOLUTION`` becomes a skeleton: the solution's
-  ``# Step ...`` comments (the steps, without the code), then ``raise NotImplementedError("Exercise NN.N: ...")``
+  ``# Step ...`` comments and the comment lines that continue them (the steps, without the code), then
+  ``raise NotImplementedError("Exercise NN.N: ...")``
   naming the exercise of the nearest ``### Exercise NN.N — title`` heading above, indented like the marker;
 - code between ``### BEGIN HIDDEN TESTS`` and ``### END HIDDEN TESTS`` (the solution's asserts) is removed;
 - outputs and execution counts are dropped.
@@ -21,6 +22,7 @@ from iotlab.core.paths import project_root
 
 MARKER = re.compile(r"^(\s*)### (BEGIN|END) (SOLUTION|HIDDEN TESTS)\s*$")
 STEP = re.compile(r"^\s*# Step\b")
+COMMENT = re.compile(r"^\s*#")
 # "### Exercise 03.3 — validate a record", "## 5. Exercise 00.1 — ...", "## 2. Serialising readings — exercise 01.1"
 EXERCISE_HEADING = re.compile(r"^#+ .*?[Ee]xercise (\d\d\.\d+)(?:\s*[—-]+\s*(.+?))?\s*$", re.MULTILINE)
 
@@ -35,6 +37,7 @@ def strip_solutions(source: str, exercise: Optional[str] = None) -> str:
     goes into the skeleton's NotImplementedError."""
     output: list[str] = []
     region: Optional[str] = None
+    in_step = False  # the line before was a step, or a comment line continuing one
     for line in source.splitlines():
         match = MARKER.match(line)
         if match:
@@ -53,8 +56,9 @@ def strip_solutions(source: str, exercise: Optional[str] = None) -> str:
             continue
         if region is None:
             output.append(line)
-        elif region == "SOLUTION" and STEP.match(line):
-            output.append(line)  # the steps stay, the code goes
+        elif region == "SOLUTION" and (STEP.match(line) or (in_step and COMMENT.match(line))):
+            output.append(line)  # the steps stay, with the comment lines that continue them; the code goes
+        in_step = region == "SOLUTION" and bool(STEP.match(line) or (in_step and COMMENT.match(line)))
     if region is not None:
         raise CourseBuildError(f"'### BEGIN {region}' is never closed", f"add '### END {region}' after it")
     return "\n".join(output)

@@ -152,6 +152,12 @@ def check_safe_producer_config(function: Callable, messages: int = 6_000) -> Che
     rule = _config_rule(config)
     if rule:
         return failed(name, rule)
+    try:
+        kafka = producer(config)  # before anything is broken: librdkafka checks the settings here
+    except Exception as error:  # a topic or broker setting, or a misspelt one: librdkafka refuses it here
+        return failed(name, f"the producer refused these settings: {error_reason(error)}. Hint: only producer "
+                            "settings belong here (min.insync.replicas and unclean.leader.election.enable are "
+                            "topic and broker settings)")
     recreate_topic(CHECK_TOPIC, partitions=1)
     lab = NativeLab(nodes=3)
     leader = admin_client().list_topics(CHECK_TOPIC, timeout=10).topics[CHECK_TOPIC].partitions[0].leader
@@ -165,7 +171,6 @@ def check_safe_producer_config(function: Callable, messages: int = 6_000) -> Che
             failures.append(error.str())
 
     try:
-        kafka = producer(config)
         started = time.monotonic()
         for number in range(messages):
             kafka.produce(CHECK_TOPIC, value=f"message-{number:05d}".encode(), on_delivery=delivered)
@@ -295,6 +300,13 @@ def read_your_writes_levels() -> tuple[str, str]:
     return "QUORUM", "QUORUM"
 
 
+def _level_name(level: Any) -> str:
+    """A level as its name: "QUORUM" for "quorum", or for the driver's constant ConsistencyLevel.QUORUM (an int)."""
+    if isinstance(level, int):
+        return ConsistencyLevel.value_to_name.get(level, str(level))
+    return str(level).upper()
+
+
 def _levels_rule(write: str, read: str) -> Optional[str]:
     for level in (write, read):
         if level not in LEVELS:
@@ -319,7 +331,7 @@ def check_read_your_writes_levels(function: Callable, rows: int = 50) -> CheckRe
     if is_skipped(function, ()):
         return skipped(name)
     try:
-        write, read = (str(level).upper().removeprefix("CONSISTENCYLEVEL.") for level in function())
+        write, read = (_level_name(level) for level in function())
     except Exception as error:
         return failed(name, f"expected (write level, read level), e.g. ('ONE', 'ALL'); got an error: "
                             f"{type(error).__name__}: {error_reason(error)}")

@@ -320,8 +320,10 @@ def _alert_key(row: dict) -> tuple:
     return row["device_id"], row["kind"], row.get("quantity"), row["alert_at"]
 
 
-def _same(a: dict, b: dict) -> bool:
-    return not reference.differences([a], [b], tolerance=1e-6)
+def same_values(a: dict, b: dict, tolerance: float = 1e-6) -> bool:
+    """Two rows with the same columns and values, floats within ``tolerance`` (an average computed in another
+    order differs in its last bits)."""
+    return not reference.differences([a], [b], tolerance=tolerance)
 
 
 def compare_rows(actual: list[dict], expected: list[dict], key: Callable[[dict], tuple],
@@ -331,7 +333,7 @@ def compare_rows(actual: list[dict], expected: list[dict], key: Callable[[dict],
     have = {key(row): row for row in actual if owned(row)}
     want = {key(row): row for row in expected if owned(row)}
     missing = sum(1 for k in want if k not in have)
-    different = sum(1 for k, row in have.items() if k not in want or not _same(row, want[k]))
+    different = sum(1 for k, row in have.items() if k not in want or not same_values(row, want[k]))
     return len(have.keys() | want.keys()), missing, different
 
 

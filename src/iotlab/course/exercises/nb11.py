@@ -25,6 +25,7 @@ from iotlab.cassandra.session import session_on_node
 from iotlab.core.errors import LabError
 from iotlab.core.topology import recorded_nodes
 from iotlab.course.checks import CheckResult, error_reason, failed, is_skipped, passed, skipped
+from iotlab.faults.drill import same_values  # noqa: F401 (the notebook calls nb11.same_values)
 from iotlab.kafka import read_topic, recreate_topic
 from iotlab.kafka.clients import admin_client, producer
 from iotlab.lab.native import NativeLab
@@ -479,15 +480,6 @@ def recovery_check(actual: list[dict], expected: list[dict], key: Callable[[dict
     different = sum(1 for k, row in have.items() if k not in want or not same_values(row, want[k]))
     duplicated = sum(count - 1 for count in Counter(delivered).values())
     return {"missing": missing, "different": different, "duplicated": duplicated}
-
-
-def same_values(a: dict, b: dict, tolerance: float = 1e-6) -> bool:
-    """Two rows with the same columns and values, floats within ``tolerance`` (an average computed in another
-    order differs in its last bits)."""
-    if set(a) != set(b):
-        return False
-    return all(math.isclose(a[k], b[k], rel_tol=0, abs_tol=tolerance)
-               if isinstance(a[k], float) and isinstance(b[k], float) else a[k] == b[k] for k in a)
 
 
 def _window(device: str, minute: int, avg: float = 21.0) -> dict:

@@ -41,7 +41,16 @@ def recreate_topic(
             if "TOPIC_ALREADY_EXISTS" not in str(error) or time.monotonic() > deadline:
                 raise
             time.sleep(0.5)
-    _wait_until(lambda: name in admin.list_topics(timeout=10).topics, timeout_s, f"create {name}")
+    _wait_until(lambda: _has_leaders(admin, name, partitions), timeout_s, f"create {name}")
+
+
+def _has_leaders(admin, name: str, partitions: int) -> bool:
+    """True once the metadata lists every partition of ``name`` with a leader: a topic is created on the
+    controller first and reaches the brokers' metadata a moment later, partition by partition."""
+    topic = admin.list_topics(name, timeout=10).topics.get(name)
+    if topic is None or topic.error is not None or len(topic.partitions) < partitions:
+        return False
+    return all(partition.leader >= 0 for partition in topic.partitions.values())
 
 
 def _wait_until(condition, timeout_s: float, what: str) -> None:

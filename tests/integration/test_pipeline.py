@@ -14,6 +14,7 @@ import pytest
 from iotlab.cassandra import cassandra_session
 from iotlab.cassandra.exports import export_alerts, export_latest, export_windows
 from iotlab.core.errors import ServiceTimeout
+from iotlab.core.processes import orphaned_python_workers
 from iotlab.core.timestamps import MINUTE_MS, timestamp_ms
 from iotlab.core.topics import OutputTopics
 from iotlab.flink import rest
@@ -120,6 +121,8 @@ def test_unbounded_run_survives_a_killed_taskmanager(lab_settings):
         assert sender.is_alive(), "the replay ended before the kill: slow it down"
         killed_at = time.monotonic()
         NativeLab().kill_taskmanager(say=lambda _: None)
+        # Its Python workers died with it, as in a container: none runs on, orphaned (iotlab.core.processes).
+        assert orphaned_python_workers() == []
         rest.wait_until(lambda: rest.checkpoints(job_id)["counts"]["restored"] >= 1, 120, "a restore")
         rest.wait_for_running(job_id)
         recovery_s = time.monotonic() - killed_at

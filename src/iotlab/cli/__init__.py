@@ -24,6 +24,7 @@ from iotlab.cli.anomalies import detect, evaluate
 from iotlab.cli.bench import bench
 from iotlab.cli.course import course
 from iotlab.cli.data import replay, simulate
+from iotlab.cli.errors import exit_cleanly_on_signals
 from iotlab.cli.fault import fault
 from iotlab.cli.jobs import aggregate
 from iotlab.cli.lab import doctor, lab
@@ -35,6 +36,7 @@ from iotlab.cli.store import store
 @click.version_option(package_name="iotlab")
 def main() -> None:
     """IoT Streaming Lab: Kafka, Flink and Cassandra on your machine."""
+    exit_cleanly_on_signals()
 
 
 for command in (lab, doctor, simulate, replay, aggregate, pipeline, detect, evaluate, store, fault, course, bench):

@@ -6,6 +6,8 @@ that line. Anything else is a bug and keeps its traceback, so it can be reported
 
 from __future__ import annotations
 
+import logging
+import signal
 import sys
 from functools import wraps
 
@@ -26,5 +28,26 @@ def fail_cleanly(command):
                 click.echo(error.details, err=True)
             click.secho(f"error: {error}", fg="red", err=True)
             sys.exit(1)
+        except KeyboardInterrupt:
+            # Exiting ends the Java gateway and its Python workers too (iotlab.core.processes).
+            click.secho("interrupted: stopped before the end; nothing it started is left running", fg="yellow",
+                        err=True)
+            sys.exit(130)
 
     return wrapper
+
+
+def exit_cleanly_on_signals() -> None:
+    """Make SIGTERM (``kill``, ``timeout``) end a command as Ctrl-C does, through Python's exit, so that the
+    processes it started are ended (by default SIGTERM ends Python at once, skipping exit handlers), and keep
+    py4j's logged traceback of an interrupted call off the screen (the interruption itself is reported)."""
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    logging.getLogger().addFilter(_not_an_interruption)
+
+
+def _exit_on_sigterm(signum, frame) -> None:
+    sys.exit(128 + signal.SIGTERM)
+
+
+def _not_an_interruption(record: logging.LogRecord) -> bool:
+    return not (record.exc_info and record.exc_info[0] is KeyboardInterrupt)

@@ -13,6 +13,8 @@ Two things every PyFlink program in the course needs, and that are easy to forge
 
 from __future__ import annotations
 
+import atexit
+import logging
 from typing import Optional
 from urllib.parse import urlparse
 
@@ -24,9 +26,24 @@ from pyflink.util.java_utils import add_jars_to_context_class_loader
 
 from iotlab.core.errors import ConnectorMissing
 from iotlab.core.paths import state_dir
+from iotlab.core.processes import end_children_at_exit
 from iotlab.core.settings import Settings, load_settings
 from iotlab.flink.functions import functions_jar
 from iotlab.flink.gateway_threads import prepare_gateway_threads
+
+_gateway_ends_at_exit = False
+
+
+def end_gateway_at_exit() -> None:
+    """When this process exits, end the Java gateway and the Python workers it started (iotlab.core.processes).
+    Logging is switched off first: once the gateway is gone, py4j's finalizers and threads still polling a job
+    would log a traceback for every call that finds no gateway, and nothing is lost by then."""
+    global _gateway_ends_at_exit
+    if _gateway_ends_at_exit:
+        return
+    _gateway_ends_at_exit = True
+    end_children_at_exit()
+    atexit.register(logging.disable, logging.CRITICAL)  # runs first: last registered
 
 # Where an in-process (mini cluster) job's JobManager and TaskManager bind and advertise themselves.
 LOOPBACK_ONLY = {
@@ -50,6 +67,9 @@ def flink_configuration(
     in-process job: a job graph fed from a Python collection (a unit test) needs no lab.
     """
     settings = settings or load_settings()
+    # Configuration() starts the Java gateway on first use; this process ends it, and the Python workers it
+    # starts, when it exits: no worker outlives a command or a notebook kernel.
+    end_gateway_at_exit()
     config = Configuration()
     config.set_string("python.executable", settings.python_executable)
     config.set_string("python.client.executable", settings.python_executable)

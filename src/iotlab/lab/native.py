@@ -36,6 +36,7 @@ from tqdm import tqdm
 
 from iotlab.core.errors import LabError
 from iotlab.core.paths import lab_env_dir, state_dir
+from iotlab.core.processes import describe, end_processes, orphaned_python_workers, process_tree
 from iotlab.core.settings import Settings, load_settings
 from iotlab.core.topology import (
     CASSANDRA_JMX_PORTS,
@@ -525,8 +526,12 @@ class NativeLab:
         victims = self._flink_role_pids("taskexecutor")
         if not victims:
             raise LabError("no TaskManager of this lab is running", "start the lab with `iotlab lab up`")
-        _kill(victims)
-        say(f"Killed the TaskManager (pid {', '.join(map(str, victims))}) with SIGKILL.")
+        # With its Python workers, as a container dies with everything in it: left alone they would run on,
+        # orphaned, holding their ports (iotlab.core.processes).
+        workers = [process for pid in victims for process in process_tree(pid)[1:]]
+        _kill(victims + [worker.pid for worker in workers])
+        with_workers = f" and its {len(workers)} Python worker processes" if workers else ""
+        say(f"Killed the TaskManager (pid {', '.join(map(str, victims))}){with_workers} with SIGKILL.")
         started = time.monotonic()
         self._start_flink()
         new = self._flink_role_pids("taskexecutor")
@@ -562,6 +567,7 @@ class NativeLab:
         while True:
             if not self._flink_role_pids("taskexecutor"):
                 say("The TaskManager exited when its JobManager went away; starting a new one.")
+                end_orphaned_workers(say)
                 self._start_flink()
             try:
                 wait_for_taskmanagers(self.settings.flink_rest_url, at_least=1, timeout_s=2)
@@ -651,11 +657,17 @@ class NativeLab:
             for unit in reversed(lab.units()):
                 pids = lab.unit_pids(unit)
                 if pids:
+                    workers = [process for pid in pids for process in process_tree(pid)[1:]]
                     _terminate(pids, timeout_s)
                     stopped_any = True
                     say(f"Stopped {unit.name} (pid {', '.join(map(str, pids))}).")
+                    left = [worker for worker in workers if worker.is_running()]
+                    if left:
+                        named = describe(left)
+                        end_processes(left)
+                        say(f"Ended what {unit.name} had started and left running: {named}.")
                 lab._pid_file(unit).unlink(missing_ok=True)
-        if not stopped_any:
+        if not end_orphaned_workers(say) and not stopped_any:
             say("The lab was not running; nothing to stop.")
 
     def reset(self, say: Callable[[str], None] = print) -> None:
@@ -698,25 +710,32 @@ class NativeLab:
         subprocess.run(["tail", "-n", "0", "-F"] + [str(path) for path in files])
 
 
+def end_orphaned_workers(say: Callable[[str], None] = print) -> list[psutil.Process]:
+    """End the PyFlink Python workers of this installation whose JVM is gone (a TaskManager or a Java gateway that
+    died without ending them) and say which; return them."""
+    orphans = orphaned_python_workers()
+    if orphans:
+        named = describe(orphans)
+        end_processes(orphans)
+        say(f"Ended {len(orphans)} Python worker processes whose Flink process had died: {named}.")
+    return orphans
+
+
 def _kill(pids: list[int]) -> None:
     """SIGKILL and wait until gone."""
-    processes = [psutil.Process(pid) for pid in pids if psutil.pid_exists(pid)]
-    for process in processes:
-        process.kill()
-    psutil.wait_procs(processes, timeout=10)
+    end_processes(_processes(pids), first_signal=signal.SIGKILL)
 
 
 def _terminate(pids: list[int], timeout_s: float = 30.0) -> None:
     """SIGTERM (a clean shutdown), then SIGKILL what is still alive after ``timeout_s``."""
+    end_processes(_processes(pids), timeout_s)
+
+
+def _processes(pids: list[int]) -> list[psutil.Process]:
     processes = []
     for pid in pids:
         try:
-            process = psutil.Process(pid)
-            process.send_signal(signal.SIGTERM)
-            processes.append(process)
+            processes.append(psutil.Process(pid))
         except psutil.Error:
             continue
-    _, alive = psutil.wait_procs(processes, timeout=timeout_s)
-    for process in alive:
-        process.kill()
-    psutil.wait_procs(alive, timeout=5)
+    return processes

@@ -27,6 +27,14 @@ def test_the_recorded_node_count_defaults_to_one(tmp_path):
     assert topology.recorded_nodes(tmp_path) == 1
 
 
+def test_a_stopped_lab_forgets_its_node_count(tmp_path):
+    """`iotlab lab down` then `iotlab lab up` is the one-node lab again, as the README says."""
+    topology.record_nodes(3, tmp_path)
+    topology.forget_nodes(tmp_path)
+    assert topology.recorded_nodes(tmp_path) == 1
+    topology.forget_nodes(tmp_path)  # twice: nothing to forget, no error
+
+
 def test_settings_follow_the_recorded_node_count_unless_set(tmp_path, monkeypatch):
     monkeypatch.setenv("IOTLAB_STATE_DIR", str(tmp_path))
     for name in ("IOTLAB_KAFKA_BOOTSTRAP", "IOTLAB_CASSANDRA_HOSTS", "IOTLAB_PROFILE"):

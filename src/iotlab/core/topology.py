@@ -70,6 +70,11 @@ def record_nodes(nodes: int, state: Optional[Path] = None) -> None:
     path.write_text(f"{nodes}\n")
 
 
+def forget_nodes(state: Optional[Path] = None) -> None:
+    """Forget the node count when the lab stops: the next `iotlab lab up` starts one node unless told otherwise."""
+    _nodes_file(state).unlink(missing_ok=True)
+
+
 def lab_replication_factor() -> int:
     """The replication factor for the course's topics and keyspaces on the lab that runs now."""
     return replication_factor(recorded_nodes())

@@ -41,6 +41,7 @@ from iotlab.core.settings import Settings, load_settings
 from iotlab.core.topology import (
     CASSANDRA_JMX_PORTS,
     KAFKA_CONTROLLER_PORT,
+    forget_nodes,
     node_host,
     node_numbers,
     record_nodes,
@@ -667,6 +668,7 @@ class NativeLab:
                         end_processes(left)
                         say(f"Ended what {unit.name} had started and left running: {named}.")
                 lab._pid_file(unit).unlink(missing_ok=True)
+        forget_nodes(self.state)
         if not end_orphaned_workers(say) and not stopped_any:
             say("The lab was not running; nothing to stop.")
 

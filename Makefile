@@ -11,6 +11,7 @@ CONSTRAINTS := $(shell $(PYTHON) -c 'import sys; print("-c constraints-py311.txt
 NBVAL_OPTIONS := --nbval-cell-timeout=$(NBVAL_CELL_TIMEOUT) --nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider --durations=15
 # `make test` runs three pytest passes, each writing a JUnit XML report to REPORTS (per-test and per-cell
 # durations; tests/durations.py sums them per pass and per notebook, and lists the slowest items):
+# The one-node lab runs with its monitoring profile (Prometheus; tests marked `monitoring` need it) for passes 1-3.
 #   1. tests/ (unit and integration), WORKERS test modules side by side (pytest-xdist; conftest.py says how);
 #   2. the notebooks: solutions/ with outputs compared, notebooks/ (the learner copies) only run, as with
 #      --nbval-lax; WORKERS notebooks side by side, a notebook and its learner copy one after the other;
@@ -47,7 +48,7 @@ jupyter: setup
 
 test: setup
 	$(BIN)/lint-imports --no-cache
-	$(BIN)/iotlab lab up --no-progress
+	$(BIN)/iotlab lab up --with monitoring --no-progress
 	$(BIN)/iotlab course build --check
 	rm -rf $(REPORTS)
 	$(BIN)/pytest tests -m "not alone and not three_nodes" -n $(WORKERS) --durations=15 \

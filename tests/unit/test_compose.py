@@ -223,3 +223,74 @@ def test_docker_status_has_a_row_per_node_on_three_nodes(monkeypatch):
     assert not rows["kafka-3"].healthy and rows["kafka-3"].detail == "container not running"
     assert not rows["cassandra-2"].healthy and rows["cassandra-2"].detail == "container starting"
     assert rows["flink"].healthy
+
+
+# ----------------------------------------------------------------------------- the Docker monitoring profile
+
+MONITORING_TEXT = (lab_env_dir() / "docker-compose.monitoring.yml").read_text()
+MONITORING = yaml.safe_load(interpolate(MONITORING_TEXT))["services"]
+
+
+def test_the_monitoring_file_publishes_prometheus_on_loopback_only_from_a_pinned_image():
+    prometheus = MONITORING["prometheus"]
+    assert prometheus["image"] == f"prom/prometheus:v{pinned()['PROMETHEUS_VERSION']}"
+    assert prometheus["ports"] == ["127.0.0.1:9090:9090"]
+    assert prometheus["healthcheck"]["test"]
+    every_port = [port for service in MONITORING.values() for port in service.get("ports", [])]
+    assert all(port.startswith("127.0.0.1:") for port in every_port)
+
+
+def test_kafka_and_cassandra_get_the_agent_with_the_native_rule_files_on_the_native_ports():
+    from iotlab.lab.monitoring import JMX_EXPORTER_PORTS
+
+    options = {"kafka": MONITORING["kafka"]["environment"]["KAFKA_OPTS"],
+               "cassandra": MONITORING["cassandra"]["environment"]["JVM_EXTRA_OPTS"]}
+    for service, option in options.items():
+        agent, rules = option.removeprefix("-javaagent:").split("=", 1)
+        port, rules_path = rules.split(":", 1)
+        assert int(port) == JMX_EXPORTER_PORTS[service]
+        mounts = dict(volume.rsplit(":", 2)[:2] for volume in MONITORING[service]["volumes"])
+        assert mounts[f"./native/{service}/jmx-exporter.yaml"] == rules_path  # the native lab's own rules
+        assert mounts["jmx-exporter"] == agent.rsplit("/", 1)[0]
+        assert MONITORING[service]["depends_on"]["jmx-exporter"]["condition"] == "service_completed_successfully"
+
+
+def test_the_agent_image_takes_the_pinned_jar_from_maven_central():
+    dockerfile = (lab_env_dir() / "docker" / "jmx-exporter" / "Dockerfile").read_text()
+    assert "https://repo1.maven.org/maven2/io/prometheus/jmx/jmx_prometheus_javaagent/" in dockerfile
+    assert MONITORING["jmx-exporter"]["build"]["args"]["JMX_EXPORTER_VERSION"] == pinned()["JMX_EXPORTER_VERSION"]
+
+
+def test_docker_prometheus_scrapes_what_the_native_one_scrapes():
+    from iotlab.lab.monitoring import FLINK_REPORTER_PORTS, JMX_EXPORTER_PORTS, prometheus_config
+
+    docker = yaml.safe_load((lab_env_dir() / "docker" / "prometheus" / "prometheus.yml").read_text())
+    native = yaml.safe_load(prometheus_config(1))
+    assert docker["global"] == native["global"]
+    jobs = {job["job_name"]: job["static_configs"][0]["targets"] for job in docker["scrape_configs"]}
+    assert set(jobs) == {job["job_name"] for job in native["scrape_configs"]}
+    port = FLINK_REPORTER_PORTS[0]
+    assert jobs["flink"] == [f"flink-jobmanager:{port}", f"flink-taskmanager:{port}"]
+    assert jobs["kafka"] == [f"kafka:{JMX_EXPORTER_PORTS['kafka']}"]
+    assert jobs["cassandra"] == [f"cassandra:{JMX_EXPORTER_PORTS['cassandra']}"]
+
+
+def test_flink_in_docker_runs_the_native_labs_reporter():
+    from iotlab.lab.monitoring import FLINK_REPORTER_PORTS, flink_reporter_settings
+
+    properties = yaml.safe_load(SERVICES["flink-jobmanager"]["environment"]["FLINK_PROPERTIES"])
+    factory = "metrics.reporter.prom.factory.class"
+    assert properties[factory] == flink_reporter_settings()[factory]
+    assert properties["metrics.reporter.prom.port"] == FLINK_REPORTER_PORTS[0]  # one process per container
+
+
+def test_the_docker_runtime_adds_the_monitoring_file_and_stops_it_with_the_rest():
+    from iotlab.core.errors import LabError
+    from iotlab.lab.docker import DockerLab
+
+    monitored = DockerLab(nodes=1, monitoring=True).compose_command("up")
+    assert monitored[monitored.index("-f", 3) + 1].endswith("docker-compose.monitoring.yml")
+    stop = DockerLab(nodes=1).compose_command("down", every_file=True)
+    assert any(part.endswith("docker-compose.monitoring.yml") for part in stop)
+    with pytest.raises(LabError, match="one node of each service"):
+        DockerLab(nodes=3, monitoring=True)

@@ -26,13 +26,18 @@ runtime_option = click.option(
 @click.option("--nodes", type=click.Choice(["1", "3"]), default=None,
               help="Kafka brokers and Cassandra nodes: 1 (the default) or 3 (on 127.0.0.1-3; replication factor 3). "
                    "Default: the node count of the lab that runs, or 1.")
+@click.option("--with", "profiles", type=click.Choice(["monitoring"]), multiple=True,
+              help="monitoring: Prometheus on 127.0.0.1:9090, scraping Flink's reporter and Kafka's and Cassandra's "
+                   "JMX exporters (notebook 12). Default: as the lab that runs.")
 @click.option("--no-progress", is_flag=True, help="Do not draw the progress bar (for logs and CI).")
 @fail_cleanly
-def up(runtime: str, nodes: str | None, no_progress: bool) -> None:
+def up(runtime: str, nodes: str | None, profiles: tuple[str, ...], no_progress: bool) -> None:
     """Resolve what is missing, start Kafka, Cassandra and Flink, and wait until each works.
 
     On a lab that runs in part (a fault killed a node), start what is missing."""
-    get_runtime(runtime, nodes=int(nodes) if nodes else None).up(say=click.echo, progress=not no_progress)
+    monitoring = True if "monitoring" in profiles else None
+    get_runtime(runtime, nodes=int(nodes) if nodes else None, monitoring=monitoring).up(
+        say=click.echo, progress=not no_progress)
 
 
 @lab.command()

@@ -36,4 +36,6 @@ def maven_properties() -> dict[str, str]:
         "cassandra.version": versions["CASSANDRA_VERSION"],
         "flink.kafka.connector.version": versions["FLINK_KAFKA_CONNECTOR_VERSION"],
         "log4j.version": versions["LOG4J_VERSION"],
+        "flink.version": versions["FLINK_VERSION"],
+        "jmx.exporter.version": versions["JMX_EXPORTER_VERSION"],
     }

@@ -16,17 +16,19 @@ from iotlab.lab.runtime import ADDRESSES, SERVICES, LabRuntime, ServiceStatus
 RUNTIMES = ("native", "docker")
 
 
-def get_runtime(name: str = "native", nodes: Optional[int] = None) -> LabRuntime:
+def get_runtime(name: str = "native", nodes: Optional[int] = None, monitoring: Optional[bool] = None) -> LabRuntime:
     """The runtime object for ``name`` ("native" or "docker"). ``nodes``: 1 or 3 Kafka and Cassandra nodes for
-    ``up``; by default the node count of the lab that runs (or ran last)."""
+    ``up``; by default the node count of the lab that runs (or ran last). ``monitoring``: with Prometheus and the
+    metrics it scrapes (``iotlab.lab.monitoring``); by default as the lab that runs."""
     if name == "native":
         from iotlab.lab.native import NativeLab
 
-        return NativeLab(nodes=nodes)
+        return NativeLab(nodes=nodes, monitoring=monitoring)
     if name == "docker":
         from iotlab.lab.docker import DockerLab
 
-        return DockerLab(nodes=nodes)
+
+        return DockerLab(nodes=nodes, monitoring=bool(monitoring))
     raise LabError(f"unknown runtime {name!r}", f"use one of {', '.join(RUNTIMES)}")
 
 

@@ -18,6 +18,8 @@ from iotlab.lab.prerequisites import require_maven
 
 # service folder -> Maven profile in lab_env/pom.xml
 MAVEN_PROFILES = {"kafka": "kafka", "cassandra": "cassandra", "flink": "flink-connectors"}
+# Resolved only for the lab's optional profiles (`iotlab lab up --with monitoring`).
+OPTIONAL_PROFILES = {"monitoring": "monitoring"}
 STAMP_FILE = ".resolved"
 
 
@@ -31,9 +33,11 @@ def is_resolved(jars_root: Path, service: str) -> bool:
     return stamp.exists() and stamp.read_text() == _stamp()
 
 
-def resolve(jars_root: Path, say: Callable[[str], None] = print) -> None:
-    """Copy every service's runtime jars into its own folder, skipping those already up to date."""
-    for service, profile in MAVEN_PROFILES.items():
+def resolve(jars_root: Path, say: Callable[[str], None] = print, optional: tuple[str, ...] = ()) -> None:
+    """Copy every service's runtime jars into its own folder, skipping those already up to date; also those of
+    the ``optional`` profiles named (``monitoring``)."""
+    profiles = {**MAVEN_PROFILES, **{name: OPTIONAL_PROFILES[name] for name in optional}}
+    for service, profile in profiles.items():
         if is_resolved(jars_root, service):
             continue
         require_maven()
@@ -63,3 +67,11 @@ def classpath(jars_root: Path, service: str) -> str:
     if not jars:
         raise LabError(f"no {service} jars in {jars_root / service}", "run `iotlab lab up` to resolve them")
     return ":".join(str(jar) for jar in jars)
+
+
+def jar(jars_root: Path, service: str, artifact: str) -> Path:
+    """The resolved jar of ``artifact`` (its artifactId) in the folder of ``service``."""
+    found = sorted((jars_root / service).glob(f"{artifact}-*.jar"))
+    if not found:
+        raise LabError(f"no {artifact} jar in {jars_root / service}", "run `iotlab lab up` to resolve it")
+    return found[-1]

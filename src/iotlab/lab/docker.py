@@ -21,6 +21,7 @@ from iotlab.lab.health import PROBES, wait_for_taskmanagers
 from iotlab.lab.runtime import ADDRESSES, SERVICES, ServiceStatus
 
 THREE_NODES_FILE = "docker-compose.three-nodes.yml"  # merged over docker-compose.yml for `--nodes 3`
+MONITORING_FILE = "docker-compose.monitoring.yml"  # merged over it for `--with monitoring`
 
 
 def docker_nodes_file() -> Path:  # noqa: N802 (a path computed when asked: IOTLAB_STATE_DIR may change)
@@ -49,20 +50,30 @@ class DockerLab:
 
     name = "docker"
 
-    def __init__(self, settings: Optional[Settings] = None, nodes: Optional[int] = None) -> None:
+    def __init__(self, settings: Optional[Settings] = None, nodes: Optional[int] = None,
+                 monitoring: bool = False) -> None:
         self.settings = settings or load_settings()
         self.nodes = nodes or _recorded_docker_nodes()
         node_numbers(self.nodes)
+        if monitoring and self.nodes == 3:
+            raise LabError("the Docker lab's monitoring profile has one node of each service",
+                           "use `iotlab lab up --runtime docker --with monitoring` without `--nodes 3`, or the "
+                           "native lab (`iotlab lab up --nodes 3 --with monitoring`)")
+        self.monitoring = monitoring
 
-    def compose_files(self) -> list[Path]:
-        """docker-compose.yml, and for three nodes the file that adds brokers 2-3 and Cassandra nodes 2-3."""
+    def compose_files(self, every: bool = False) -> list[Path]:
+        """docker-compose.yml; for three nodes, the file that adds brokers 2-3 and Cassandra nodes 2-3; with
+        monitoring, the file that adds Prometheus and the JMX exporters. ``every``: every file this lab's
+        containers can come from (to stop them all)."""
         files = [lab_env_dir() / "docker-compose.yml"]
         if self.nodes == 3:
             files.append(lab_env_dir() / THREE_NODES_FILE)
+        if self.monitoring or (every and self.nodes == 1):
+            files.append(lab_env_dir() / MONITORING_FILE)
         return files
 
-    def compose_command(self, *arguments: str) -> list[str]:
-        files = [part for path in self.compose_files() for part in ("-f", str(path))]
+    def compose_command(self, *arguments: str, every_file: bool = False) -> list[str]:
+        files = [part for path in self.compose_files(every_file) for part in ("-f", str(path))]
         return ["docker", "compose", *files, "--env-file", str(lab_env_dir() / "versions.env"), *arguments]
 
     def _require_engine(self) -> None:
@@ -72,9 +83,10 @@ class DockerLab:
             raise LabError("the Docker engine is not running (`docker info` fails)",
                            "start Docker, or use the native lab (`iotlab lab up`)")
 
-    def _compose(self, *arguments: str, check: bool = True) -> subprocess.CompletedProcess:
+    def _compose(self, *arguments: str, check: bool = True, every_file: bool = False) -> subprocess.CompletedProcess:
         self._require_engine()
-        result = subprocess.run(self.compose_command(*arguments), capture_output=True, text=True)
+        result = subprocess.run(self.compose_command(*arguments, every_file=every_file), capture_output=True,
+                                text=True)
         if check and result.returncode != 0:
             raise LabError(f"`docker compose {' '.join(arguments)}` failed", "see the output above",
                            details=(result.stdout + result.stderr)[-3000:])
@@ -92,11 +104,11 @@ class DockerLab:
         return elapsed
 
     def down(self, say: Callable[[str], None] = print) -> None:
-        self._compose("--profile", "grafana", "down")
+        self._compose("--profile", "grafana", "down", every_file=True)
         say("Stopped the docker lab (volumes kept; `iotlab lab reset --runtime docker` wipes them).")
 
     def reset(self, say: Callable[[str], None] = print) -> None:
-        self._compose("--profile", "grafana", "down", "--volumes")
+        self._compose("--profile", "grafana", "down", "--volumes", every_file=True)
         say("Stopped the docker lab and removed its volumes.")
 
     def _containers(self) -> dict[str, dict]:

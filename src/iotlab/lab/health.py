@@ -96,6 +96,19 @@ def probe_flink(settings: Settings, timeout_s: float = 5.0) -> ProbeResult:
     )
 
 
+def probe_prometheus(url: str, timeout_s: float = 5.0) -> ProbeResult:
+    """Ask Prometheus whether it is ready, then for its version and how many of its scrape targets answer."""
+    try:
+        if requests.get(f"{url}/-/ready", timeout=timeout_s).status_code != 200:
+            return ProbeResult(False, detail="not ready yet")
+        version = requests.get(f"{url}/api/v1/status/buildinfo", timeout=timeout_s).json()["data"]["version"]
+        targets = requests.get(f"{url}/api/v1/targets", timeout=timeout_s).json()["data"]["activeTargets"]
+    except (requests.RequestException, ValueError, KeyError) as error:
+        return ProbeResult(False, detail=f"HTTP API not answering: {type(error).__name__}")
+    up = sum(1 for target in targets if target.get("health") == "up")
+    return ProbeResult(True, version=version, detail=f"{up} of {len(targets)} scrape targets up")
+
+
 def probe_kafka_broker(settings: Settings, node: int, timeout_s: float = 5.0) -> ProbeResult:
     """One broker of the three-node lab: its port answers, and the cluster's metadata (from any broker) lists it
     as alive: the controllers saw it register and keep its session."""

@@ -49,7 +49,24 @@ from iotlab.core.topology import (
 )
 from iotlab.core.versions import pinned
 from iotlab.lab import artifacts
-from iotlab.lab.health import PROBES, ProbeResult, probe_cassandra_node, probe_kafka_broker, wait_for_taskmanagers
+from iotlab.lab.health import (
+    PROBES,
+    ProbeResult,
+    probe_cassandra_node,
+    probe_kafka_broker,
+    probe_prometheus,
+    wait_for_taskmanagers,
+)
+from iotlab.lab.monitoring import (
+    PROMETHEUS_URL,
+    flink_reporter_settings,
+    jmx_exporter_option,
+    prometheus_binary,
+    prometheus_command,
+    prometheus_config,
+    record_monitoring,
+    recorded_monitoring,
+)
 from iotlab.lab.prerequisites import lab_ports, require_free_ports, require_java17
 from iotlab.lab.runtime import ADDRESSES, NODE_SERVICES, SERVICES, ServiceStatus
 
@@ -132,10 +149,12 @@ class NativeLab:
     name = "native"
 
     def __init__(self, settings: Optional[Settings] = None, state: Optional[Path] = None,
-                 nodes: Optional[int] = None) -> None:
+                 nodes: Optional[int] = None, monitoring: Optional[bool] = None) -> None:
         self._given_settings = settings
         self.state = state or state_dir()
         self.nodes = nodes or recorded_nodes(self.state)
+        # The monitoring profile (Prometheus, Flink's reporter, the JMX exporters): as recorded unless told.
+        self.monitoring = recorded_monitoring(self.state) if monitoring is None else monitoring
         self.settings = settings or load_settings()
         node_numbers(self.nodes)  # 1 or 3
         self.jars = self.state / "jars"
@@ -150,7 +169,8 @@ class NativeLab:
     def units(self) -> list[Unit]:
         """Every process of the lab, in start order: the Kafka nodes, the Cassandra nodes, the Flink cluster."""
         numbers = [0] if self.nodes == 1 else node_numbers(self.nodes)
-        return [Unit(service, node) for service in NODE_SERVICES for node in numbers] + [Unit("flink")]
+        monitoring = [Unit("prometheus")] if self.monitoring else []
+        return [Unit(service, node) for service in NODE_SERVICES for node in numbers] + [Unit("flink")] + monitoring
 
     def unit(self, service: str, node: Optional[int] = None) -> Unit:
         """The unit of ``service`` node ``node`` (1-3 on the three-node lab; none or 1 on the one-node lab)."""
@@ -213,6 +233,8 @@ class NativeLab:
         return self.logs_dir / unit.name if unit.node else self.logs_dir
 
     def log_files(self, service: str) -> list[Path]:
+        if service == "prometheus":
+            return [self.logs_dir / "prometheus.out"]
         if service not in SERVICES:
             raise LabError(f"unknown service {service!r}", f"use one of {', '.join(SERVICES)}")
         if service == "flink":
@@ -241,19 +263,26 @@ class NativeLab:
         if self._running_nodes(other):
             raise LabError(f"the lab runs with {other} node(s), not {self.nodes}",
                            f"run `iotlab lab down` first, then `iotlab lab up --nodes {self.nodes}`")
+        if self.monitoring and not recorded_monitoring(self.state) and self.running_services():
+            raise LabError("the lab runs without monitoring", "run `iotlab lab down` first, then "
+                           f"`iotlab lab up --with monitoring{' --nodes 3' if self.nodes == 3 else ''}`")
         missing = [unit for unit in self.units() if not self._whole(unit)]
         if not missing:
             say(f"The lab is already running ({self._describe()}); nothing to do. See `iotlab lab status`.")
             return 0.0
         fresh = len(missing) == len(self.units())
         require_java17()
-        require_free_ports(lab_ports(self.nodes, [unit.name for unit in missing if not self.unit_pids(unit)]))
+        if self.monitoring:
+            prometheus_binary()
+        require_free_ports(lab_ports(self.nodes, [unit.name for unit in missing if not self.unit_pids(unit)],
+                                     monitoring=self.monitoring))
         for folder in (self.logs_dir, self.pids_dir):
             folder.mkdir(parents=True, exist_ok=True)
         record_nodes(self.nodes, self.state)
+        record_monitoring(self.monitoring, self.state)
         if self._given_settings is None:
             self.settings = load_settings()  # the clients' addresses follow the recorded node count
-        artifacts.resolve(self.jars, say=say)
+        artifacts.resolve(self.jars, say=say, optional=("monitoring",) if self.monitoring else ())
 
         started = time.monotonic()
         say(f"Starting {', '.join(unit.name for unit in missing)} ..." if not fresh else
@@ -272,6 +301,8 @@ class NativeLab:
                 self._start_cassandra(unit)
             if any(unit.service == "flink" for unit in missing):
                 self._start_flink()
+            if any(unit.service == "prometheus" for unit in missing):
+                self._start_prometheus()
             self._wait_healthy(missing, started, progress=progress)
         except LabError:
             if fresh:
@@ -284,7 +315,8 @@ class NativeLab:
         return elapsed
 
     def _describe(self) -> str:
-        return "one node each" if self.nodes == 1 else f"{self.nodes} Kafka and {self.nodes} Cassandra nodes"
+        nodes = "one node each" if self.nodes == 1 else f"{self.nodes} Kafka and {self.nodes} Cassandra nodes"
+        return nodes + (", with Prometheus" if self.monitoring else "")
 
     def _spawn(self, unit: Unit, command: list[str], env: Optional[dict] = None) -> int:
         out = open(self.logs_dir / f"{unit.name}.out", "ab")
@@ -340,7 +372,21 @@ class NativeLab:
                 raise LabError("formatting Kafka's storage failed", "run `iotlab lab reset` and try again",
                                details=result.stdout + result.stderr)
         self._spawn(unit, java[:1] + KAFKA_HEAPS[self.nodes] + ["-XX:+UseG1GC", "-XX:MaxMetaspaceSize=128m"]
-                    + java[1:] + ["kafka.Kafka", str(properties)])
+                    + self._exporter_options(unit) + java[1:] + ["kafka.Kafka", str(properties)])
+
+    def _exporter_options(self, unit: Unit) -> list[str]:
+        """With monitoring, the JMX exporter agent that serves the node's metrics to Prometheus."""
+        if not self.monitoring:
+            return []
+        agent = artifacts.jar(self.jars, "monitoring", "jmx_prometheus_javaagent")
+        return [jmx_exporter_option(agent, unit.service, unit.host)]
+
+    def _start_prometheus(self) -> None:
+        home = self.state / "prometheus"
+        (home / "data").mkdir(parents=True, exist_ok=True)
+        config = home / "prometheus.yml"
+        config.write_text(prometheus_config(self.nodes))
+        self._spawn(Unit("prometheus"), prometheus_command(prometheus_binary(), config, home / "data"))
 
     def _cassandra_home(self, unit: Unit) -> Path:
         return self.state / "cluster" / unit.name if unit.node else self.state / "cassandra"
@@ -375,6 +421,7 @@ class NativeLab:
         jamm = next((self.jars / "cassandra").glob("jamm-*.jar"))
         command = (
             ["java"] + self._cassandra_jvm_options(unit)
+            + self._exporter_options(unit)
             + [f"-javaagent:{jamm}",
                f"-Dcassandra.config={config.as_uri()}",
                f"-Dcassandra.storagedir={home}",
@@ -410,7 +457,8 @@ class NativeLab:
     def _flink_env(self) -> dict[str, str]:
         home = self.state / "flink"
         return flink_process_environment(FLINK_CONF_DIR=str(home / "conf"), FLINK_LIB_DIR=str(home / "lib"),
-                                         FLINK_LOG_DIR=str(self.logs_dir), FLINK_PID_DIR=str(home))
+                                         FLINK_LOG_DIR=str(self.logs_dir), FLINK_PID_DIR=str(home),
+                                         FLINK_PLUGINS_DIR=str(home / "plugins"))
 
     def _flink_pid_files(self, role: str) -> list[Path]:
         """Flink's own pid files for ``role``: ``standalonesession`` (JobManager) or ``taskexecutor``."""
@@ -460,9 +508,19 @@ class NativeLab:
         logging_configs = [*conf_source.glob("log4j*.properties"), *conf_source.glob("logback*.xml")]
         for source in logging_configs:
             shutil.copy(source, conf / source.name)
-        (conf / "config.yaml").write_text(
-            _fill(self.templates / "flink" / "config.yaml", state_dir=str(self.state), python=sys.executable)
-        )
+        config = _fill(self.templates / "flink" / "config.yaml", state_dir=str(self.state), python=sys.executable)
+        plugins = home / "plugins"
+        shutil.rmtree(plugins, ignore_errors=True)
+        if self.monitoring:
+            # The reporter is a plugin (its own class loader, its own Prometheus client), in a folder of its own.
+            reporter = plugins / "metrics-prometheus"
+            reporter.mkdir(parents=True)
+            (reporter / "flink-metrics-prometheus.jar").symlink_to(
+                artifacts.jar(self.jars, "monitoring", "flink-metrics-prometheus"))
+            config += "\n# The monitoring profile: Flink's Prometheus reporter (iotlab.lab.monitoring).\n" + "".join(
+                f"{key}: {value}\n" for key, value in flink_reporter_settings().items())
+        plugins.mkdir(exist_ok=True)
+        (conf / "config.yaml").write_text(config)
         (conf / "masters").write_text("127.0.0.1:8081\n")
         (conf / "workers").write_text("127.0.0.1\n")
         # lib = the distribution's lib + flink-python (to run Python UDFs) + the Kafka connector.
@@ -480,6 +538,8 @@ class NativeLab:
             return probe_kafka_broker(self.settings, unit.node)
         if unit.service == "cassandra" and unit.node:
             return probe_cassandra_node(self.settings, unit.host)
+        if unit.service == "prometheus":
+            return probe_prometheus(PROMETHEUS_URL)
         return PROBES[unit.service](self.settings)
 
     def _wait_healthy(self, units: list[Unit], started: float, progress: bool = True) -> None:
@@ -669,6 +729,7 @@ class NativeLab:
                         say(f"Ended what {unit.name} had started and left running: {named}.")
                 lab._pid_file(unit).unlink(missing_ok=True)
         forget_nodes(self.state)
+        record_monitoring(False, self.state)
         if not end_orphaned_workers(say) and not stopped_any:
             say("The lab was not running; nothing to stop.")
 
@@ -691,8 +752,8 @@ class NativeLab:
         rows = []
         for unit in self.units():
             pids = self.unit_pids(unit)
-            address = (ADDRESSES[unit.service] if not unit.node else
-                       ADDRESSES[unit.service].replace("127.0.0.1", unit.host))
+            address = (PROMETHEUS_URL if unit.service == "prometheus" else ADDRESSES[unit.service] if not unit.node
+                       else ADDRESSES[unit.service].replace("127.0.0.1", unit.host))
             row = ServiceStatus(unit.service, address, pids=pids, rss_mb=resident_mb(pids), node=unit.node)
             if pids:
                 probe = self.probe(unit)
@@ -700,7 +761,7 @@ class NativeLab:
                 row.version = probe.version
             else:
                 row.detail = "not running"
-            if not row.version:
+            if not row.version and unit.service != "prometheus":
                 row.version = versions[{"kafka": "KAFKA_VERSION", "cassandra": "CASSANDRA_VERSION",
                                         "flink": "FLINK_VERSION"}[unit.service]]
             rows.append(row)

@@ -10,6 +10,7 @@ from typing import Optional, Union
 from iotlab.core.errors import LabError
 from iotlab.core.topology import CASSANDRA_JMX_PORTS, node_host, node_numbers
 from iotlab.lab.health import port_open
+from iotlab.lab.monitoring import FLINK_REPORTER_PORTS, JMX_EXPORTER_PORTS, PROMETHEUS_HOST, PROMETHEUS_PORT
 
 # Every port the one-node native lab binds on 127.0.0.1, and who binds it.
 LAB_PORTS = {
@@ -24,9 +25,10 @@ LAB_PORTS = {
 NODE_PORTS = {"kafka": {9092: "", 9093: " (controller)"}, "cassandra": {9042: "", 7000: " (storage)"}}
 
 
-def lab_ports(nodes: int, units: Optional[list[str]] = None) -> dict[tuple[str, int], str]:
+def lab_ports(nodes: int, units: Optional[list[str]] = None, monitoring: bool = False) -> dict[tuple[str, int], str]:
     """Every (address, port) the native lab of ``nodes`` nodes binds, and who binds it; only the ports of the
-    processes named in ``units`` (``kafka``, ``kafka-2``, ``cassandra-3``, ``flink``) when given."""
+    processes named in ``units`` (``kafka``, ``kafka-2``, ``cassandra-3``, ``flink``, ``prometheus``) when given.
+    ``monitoring``: with the monitoring profile's ports (Prometheus, the JMX exporters, Flink's reporter)."""
     ports: dict[tuple[str, int], str] = {}
     for number in node_numbers(nodes):
         suffix = f"-{number}" if nodes > 1 else ""
@@ -36,8 +38,14 @@ def lab_ports(nodes: int, units: Optional[list[str]] = None) -> dict[tuple[str, 
                     ports[(node_host(number), port)] = f"{service}{suffix}{role}"
                 if service == "cassandra":
                     ports[("127.0.0.1", CASSANDRA_JMX_PORTS[number])] = f"cassandra{suffix} (JMX, for nodetool)"
+                if monitoring:
+                    ports[(node_host(number), JMX_EXPORTER_PORTS[service])] = f"{service}{suffix} (JMX exporter)"
     if units is None or "flink" in units:
         ports.update({("127.0.0.1", 8081): "flink (REST/Web UI)", ("127.0.0.1", 6123): "flink (RPC)"})
+        if monitoring:
+            ports.update({("127.0.0.1", port): "flink (Prometheus reporter)" for port in FLINK_REPORTER_PORTS})
+    if monitoring and (units is None or "prometheus" in units):
+        ports[(PROMETHEUS_HOST, PROMETHEUS_PORT)] = "prometheus"
     return ports
 
 

@@ -133,10 +133,9 @@ def test_a_command_leaves_no_process_and_no_listening_socket(name, inputs):
     assert left == [], f"`iotlab {name}` left:\n" + "\n".join(left)
 
 
-def test_ctrl_c_stops_a_bounded_job_and_leaves_nothing(tmp_path):
-    """SIGINT (Ctrl-C) while the pipeline's Python workers run: the command says it was interrupted, exits with
-    130, and leaves nothing."""
-    topic = "it.leftovers.interrupted"
+def start_bounded_pipeline(topic: str) -> tuple[subprocess.Popen, str, dict[tuple[str, int], int]]:
+    """Fill ``topic`` with 12 hours of 20 devices and start `iotlab pipeline run --bounded` on it, marked; return
+    the command, its mark and the listening sockets from before it started."""
     subprocess.run([IOTLAB, "simulate", "--topic", topic, "--devices", "20", "--duration", "12h", "--fast",
                     "--no-progress"], check=True, capture_output=True)
     mark = uuid.uuid4().hex
@@ -144,6 +143,13 @@ def test_ctrl_c_stops_a_bounded_job_and_leaves_nothing(tmp_path):
     command = subprocess.Popen([IOTLAB, "pipeline", "run", "--bounded", "--topic", topic, "--keyspace", KEYSPACE],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                env=flink_process_environment(**{MARKER: mark}))
+    return command, mark, before
+
+
+def test_ctrl_c_stops_a_bounded_job_and_leaves_nothing():
+    """SIGINT (Ctrl-C) while the pipeline's Python workers run: the command says it was interrupted, exits with
+    130, and leaves nothing."""
+    command, mark, before = start_bounded_pipeline("it.leftovers.interrupted")
     try:
         wait_for_python_workers(mark)
         command.send_signal(signal.SIGINT)
@@ -157,17 +163,10 @@ def test_ctrl_c_stops_a_bounded_job_and_leaves_nothing(tmp_path):
     assert left == [], "`iotlab pipeline run --bounded` interrupted left:\n" + "\n".join(left)
 
 
-def test_a_command_whose_java_gateway_dies_leaves_no_worker_behind(tmp_path):
+def test_a_command_whose_java_gateway_dies_leaves_no_worker_behind():
     """The gateway JVM killed with SIGKILL mid-job (as the out-of-memory killer does): its Python workers lose
     their parent, and the command, their subreaper, ends them when it fails."""
-    topic = "it.leftovers.gateway"
-    subprocess.run([IOTLAB, "simulate", "--topic", topic, "--devices", "20", "--duration", "12h", "--fast",
-                    "--no-progress"], check=True, capture_output=True)
-    mark = uuid.uuid4().hex
-    before = listening()
-    command = subprocess.Popen([IOTLAB, "pipeline", "run", "--bounded", "--topic", topic, "--keyspace", KEYSPACE],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                               env=flink_process_environment(**{MARKER: mark}))
+    command, mark, before = start_bounded_pipeline("it.leftovers.gateway")
     try:
         workers = wait_for_python_workers(mark)
         gateway = workers[0].parent()

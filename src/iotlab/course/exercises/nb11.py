@@ -93,15 +93,23 @@ def check_in_sync_replicas(function: Callable) -> CheckResult:
             elif moment == "broker 3 back":
                 lab.restart("kafka", 3, say=QUIET)
                 _wait_for(lambda: all(isr == [1, 2, 3] for _, isr in _replicas_now(CHECK_TOPIC).values()), 60)
-            expected = {number: isr for number, (_, isr) in _replicas_now(CHECK_TOPIC).items()}
-            try:
-                answer = function(admin_client(), CHECK_TOPIC)
-            except Exception as error:
-                return failed(name, f"with {moment}, raised {type(error).__name__}: {error_reason(error)}. Hint: "
-                                    "admin.list_topics(topic, timeout=10).topics[topic].partitions")
-            if isinstance(answer, dict):
-                answer = {number: sorted(ids) if isinstance(ids, (list, tuple, set)) else ids
-                          for number, ids in answer.items()}
+            # Each broker learns the topic's metadata from the controller on its own time, and a client may ask
+            # any broker: a broker that has not caught up yet answers with no partitions. A right answer
+            # agrees with the cluster within a few seconds; a wrong one never does.
+            deadline = time.monotonic() + 15
+            while True:
+                expected = {number: isr for number, (_, isr) in _replicas_now(CHECK_TOPIC).items()}
+                try:
+                    answer = function(admin_client(), CHECK_TOPIC)
+                except Exception as error:
+                    return failed(name, f"with {moment}, raised {type(error).__name__}: {error_reason(error)}. "
+                                        "Hint: admin.list_topics(topic, timeout=10).topics[topic].partitions")
+                if isinstance(answer, dict):
+                    answer = {number: sorted(ids) if isinstance(ids, (list, tuple, set)) else ids
+                              for number, ids in answer.items()}
+                if answer == expected and len(expected) == 3 or time.monotonic() > deadline:
+                    break
+                time.sleep(1)
             if answer != expected:
                 replicas = {number: replicas for number, (replicas, _) in _replicas_now(CHECK_TOPIC).items()}
                 hint = ("that is every replica, in sync or not: read partition.isrs, not partition.replicas"

@@ -49,7 +49,7 @@ def test_every_scrape_target_is_up(prometheus):
             break
         time.sleep(1)
     assert down == []
-    assert {t["labels"]["job"] for t in needed} == {"flink", "kafka", "cassandra", "prometheus"}
+    assert {t["labels"]["job"] for t in needed} == {"flink", "kafka", "cassandra", "kafka-lag", "prometheus"}
 
 
 def test_kafka_counts_the_messages_a_topic_receives(prometheus):

@@ -32,7 +32,8 @@ RESOLVED = yaml.safe_load(interpolate(COMPOSE_TEXT))["services"]
 
 def test_every_lab_service_is_in_compose():
     expected = {name for names in COMPOSE_SERVICES.values() for name in names} | {"grafana"}
-    assert expected <= set(SERVICES)
+    monitoring = yaml.safe_load((lab_env_dir() / "docker-compose.monitoring.yml").read_text())["services"]
+    assert expected <= set(SERVICES) | set(monitoring)
 
 
 @pytest.mark.parametrize("service,image", [
@@ -273,6 +274,20 @@ def test_docker_prometheus_scrapes_what_the_native_one_scrapes():
     assert jobs["flink"] == [f"flink-jobmanager:{port}", f"flink-taskmanager:{port}"]
     assert jobs["kafka"] == [f"kafka:{JMX_EXPORTER_PORTS['kafka']}"]
     assert jobs["cassandra"] == [f"cassandra:{JMX_EXPORTER_PORTS['cassandra']}"]
+    assert jobs["kafka-lag"] == ["lag-exporter:9308"]
+
+
+def test_docker_runs_the_native_labs_lag_exporter_from_the_course_image():
+    from iotlab.lab.monitoring import LAG_EXPORTER_PORT, lag_exporter_command
+
+    exporter = MONITORING["lag-exporter"]
+    assert exporter["image"] == interpolate(SERVICES["flink-jobmanager"]["image"])  # the image with iotlab in it
+    native = lag_exporter_command("/opt/venv/bin/python", lab_env_dir())
+    docker = exporter["entrypoint"]
+    assert docker[:3] == native[:3] and docker[docker.index("--port") + 1] == str(LAG_EXPORTER_PORT)
+    assert docker[docker.index("--host") + 1] == "0.0.0.0" and "ports" not in exporter  # inside the network only
+    assert exporter["environment"]["IOTLAB_KAFKA_BOOTSTRAP"] == \
+        SERVICES["flink-jobmanager"]["environment"]["IOTLAB_KAFKA_BOOTSTRAP"]
 
 
 def test_flink_in_docker_runs_the_native_labs_reporter():

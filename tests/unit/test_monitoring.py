@@ -22,7 +22,8 @@ def test_prometheus_scrapes_every_node_and_flink_every_few_seconds(nodes):
     config = yaml.safe_load(monitoring.prometheus_config(nodes))
     assert config["global"]["scrape_interval"] == "5s"
     jobs = {job["job_name"]: job["static_configs"][0]["targets"] for job in config["scrape_configs"]}
-    assert set(jobs) == {"flink", "kafka", "cassandra", "prometheus"}
+    assert set(jobs) == {"flink", "kafka", "cassandra", "kafka-lag", "prometheus"}
+    assert jobs["kafka-lag"] == ["127.0.0.1:9308"]  # one exporter asks the whole cluster
     hosts = ["127.0.0.1", "127.0.0.2", "127.0.0.3"][:nodes]
     assert jobs["kafka"] == [f"{host}:9404" for host in hosts]
     assert jobs["cassandra"] == [f"{host}:9405" for host in hosts]
@@ -74,7 +75,7 @@ def test_the_profile_is_remembered_until_the_lab_stops(tmp_path):
     monitoring.record_monitoring(True, tmp_path)
     assert monitoring.recorded_monitoring(tmp_path)
     assert NativeLab(state=tmp_path).monitoring
-    assert [unit.name for unit in NativeLab(state=tmp_path).units()][-1] == "prometheus"
+    assert [unit.name for unit in NativeLab(state=tmp_path).units()][-2:] == ["prometheus", "lag-exporter"]
     monitoring.record_monitoring(False, tmp_path)
     assert "prometheus" not in [unit.name for unit in NativeLab(state=tmp_path).units()]
 
@@ -83,10 +84,19 @@ def test_monitoring_adds_its_ports_to_those_checked_before_a_start():
     plain, monitored = lab_ports(3), lab_ports(3, monitoring=True)
     added = {address: who for address, who in monitored.items() if address not in plain}
     assert added[("127.0.0.1", 9090)] == "prometheus"
+    assert added[("127.0.0.1", 9308)] == "lag-exporter (consumer lag)"
     assert added[("127.0.0.2", 9404)] == "kafka-2 (JMX exporter)"
     assert added[("127.0.0.3", 9405)] == "cassandra-3 (JMX exporter)"
     assert {port for (_, port), who in added.items() if who.startswith("flink")} == {9249, 9250, 9251}
     assert lab_ports(1, ["prometheus"], monitoring=True) == {("127.0.0.1", 9090): "prometheus"}
+
+
+def test_the_monitoring_profile_adds_prometheus_and_the_lag_exporter_to_the_lab(tmp_path):
+    lab = NativeLab(nodes=1, monitoring=True)
+    assert [unit.name for unit in lab.units()][-2:] == ["prometheus", "lag-exporter"]
+    assert "lag-exporter" not in [unit.name for unit in NativeLab(nodes=1, monitoring=False).units()]
+    assert monitoring.lag_exporter_command("/venv/bin/python", Path("/lab")) == [
+        "/venv/bin/python", "-m", "iotlab.lab.lag_exporter", "--host", "127.0.0.1", "--port", "9308", "--lab", "/lab"]
 
 
 def test_without_prometheus_installed_the_error_says_how_to_install_it(monkeypatch):

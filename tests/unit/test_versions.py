@@ -46,8 +46,11 @@ def test_constraints_agree_with_pyproject_and_versions():
     assert constraints["apache-flink"] == pinned()["FLINK_VERSION"]
     assert constraints["apache-flink-libraries"] == pinned()["FLINK_VERSION"]
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    required = [re.split(r"[<>=!;\[ ]", dep, maxsplit=1)[0].lower() for dep in project["dependencies"]]
-    lowered = {name.lower() for name in constraints}
+    def normalized(name: str) -> str:  # PEP 503: pip freeze writes prometheus_client for prometheus-client
+        return re.sub(r"[-_.]+", "-", name).lower()
+
+    required = [normalized(re.split(r"[<>=!;\[ ]", dep, maxsplit=1)[0]) for dep in project["dependencies"]]
+    lowered = {normalized(name) for name in constraints}
     missing = [name for name in required if name not in lowered]
     assert not missing, f"constraints-py311.txt lacks {missing}: regenerate it"
 

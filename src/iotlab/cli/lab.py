@@ -63,23 +63,23 @@ def reset(runtime: str) -> None:
 def status(runtime: str) -> None:
     """A table: service, address, version, healthy, pid, resident memory. Exit 1 if any is unhealthy."""
     rows = get_runtime(runtime).status()
-    header = f"{'service':<11} {'address':<24} {'version':<9} {'healthy':<8} {'pid':<14} {'RSS MiB':>8}  detail"
+    header = f"{'service':<12} {'address':<24} {'version':<9} {'healthy':<8} {'pid':<14} {'RSS MiB':>8}  detail"
     click.echo(header)
     click.echo("-" * len(header))
     for row in rows:
         pids = ",".join(map(str, row.pids)) or "-"
         # Pad before colouring: ANSI codes would otherwise count as width.
         healthy = click.style(f"{'yes' if row.healthy else 'no':<8}", fg="green" if row.healthy else "red")
-        click.echo(f"{row.name:<11} {row.address:<24} {row.version:<9} {healthy} {pids:<14} "
+        click.echo(f"{row.name:<12} {row.address:<24} {row.version:<9} {healthy} {pids:<14} "
                    f"{row.rss_mb:>8.0f}  {row.detail}")
-    click.echo(f"{'total':<11} {'':<24} {'':<9} {'':<8} {'':<14} {sum(r.rss_mb for r in rows):>8.0f}")
+    click.echo(f"{'total':<12} {'':<24} {'':<9} {'':<8} {'':<14} {sum(r.rss_mb for r in rows):>8.0f}")
     if not all(row.healthy for row in rows):
         sys.exit(1)
 
 
 @lab.command()
 @runtime_option
-@click.argument("service", type=click.Choice(["kafka", "cassandra", "flink"]))
+@click.argument("service", type=click.Choice(["kafka", "cassandra", "flink", "prometheus", "lag-exporter"]))
 @click.option("-n", "--lines", default=40, show_default=True, help="How many lines to show.")
 @click.option("-f", "--follow", is_flag=True, help="Keep printing new lines (Ctrl-C to stop).")
 @fail_cleanly

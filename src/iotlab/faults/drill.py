@@ -42,10 +42,9 @@ from iotlab.flink import rest
 from iotlab.jobs import pipeline
 from iotlab.jobs.pipeline import reference
 from iotlab.jobs.pipeline.flush import FLUSH_DEVICE, send_flush_readings, without_flush
-from iotlab.kafka import read_topic, recreate_topic, send_records
+from iotlab.kafka import read_topic, recreate_topic
 from iotlab.lab.runtime import LabRuntime
-from iotlab.sim.paced import PacedStream
-from iotlab.sim.sensors import SimulationConfig
+from iotlab.sim.paced import PacedStream, SteadyLoad
 
 Say = Callable[[str], None]
 BOUND_MINUTES = 1  # the watermark trails the newest reading by a minute of event time (the stream is in order)
@@ -217,30 +216,6 @@ def first_exception_after(job_id: str, moment: float) -> Optional[float]:
         return None
     times = [entry["timestamp"] / 1000 for entry in entries if entry.get("timestamp", 0) / 1000 >= moment]
     return min(times, default=None)
-
-
-class SteadyLoad:
-    """The simulator's readings sent at ``rate``/s in a background thread until ``stop()``."""
-
-    def __init__(self, topic: str, rate: int, devices: int, seed: int) -> None:
-        self.stop_event = threading.Event()
-        self.topic = topic
-        self.rate = rate
-        config = SimulationConfig(devices=devices, interval_s=1, duration_s=365 * 24 * 3600, seed=seed,
-                                  anomaly_rate=0.002, malformed_rate=0.001)
-        self.stream = PacedStream(config, stop=self.stop_event)
-        self.sent = None
-        self.thread = threading.Thread(target=self._send, daemon=True)
-
-    def _send(self) -> None:
-        self.sent = send_records(self.stream.records(), self.topic, rate=self.rate, progress=False)
-
-    def start(self) -> None:
-        self.thread.start()
-
-    def stop(self) -> None:
-        self.stop_event.set()
-        self.thread.join()
 
 
 def _inject_in_background(fault: Fault, lab: LabRuntime, say: Say) -> tuple[threading.Thread, dict]:

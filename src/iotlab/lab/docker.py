@@ -42,7 +42,8 @@ def _recorded_docker_nodes() -> int:
 # 3 on the compose network only.
 DOCKER_NODE_ADDRESSES = {("kafka", 2): "127.0.0.1:9094", ("kafka", 3): "127.0.0.1:9095",
                          ("cassandra", 2): "cassandra-2:9042", ("cassandra", 3): "cassandra-3:9042"}
-COMPOSE_SERVICES = {"kafka": ["kafka"], "cassandra": ["cassandra"], "flink": ["flink-jobmanager", "flink-taskmanager"]}
+COMPOSE_SERVICES = {"kafka": ["kafka"], "cassandra": ["cassandra"], "flink": ["flink-jobmanager", "flink-taskmanager"],
+                    "prometheus": ["prometheus"], "lag-exporter": ["lag-exporter"]}
 
 
 class DockerLab:

@@ -109,6 +109,18 @@ def probe_prometheus(url: str, timeout_s: float = 5.0) -> ProbeResult:
     return ProbeResult(True, version=version, detail=f"{up} of {len(targets)} scrape targets up")
 
 
+def probe_lag_exporter(url: str, timeout_s: float = 5.0) -> ProbeResult:
+    """Scrape the consumer-lag exporter once: it answers, and it could read the groups' offsets from Kafka."""
+    try:
+        text = requests.get(f"{url}/metrics", timeout=timeout_s).text
+    except requests.RequestException as error:
+        return ProbeResult(False, detail=f"not answering: {type(error).__name__}")
+    if "iotlab_lag_exporter_kafka_up 1.0" not in text:
+        return ProbeResult(False, detail="answers, but could not read the offsets from Kafka")
+    partitions = sum(1 for line in text.splitlines() if line.startswith("kafka_consumergroup_lag{"))
+    return ProbeResult(True, detail=f"lag of {partitions} group partitions")
+
+
 def probe_kafka_broker(settings: Settings, node: int, timeout_s: float = 5.0) -> ProbeResult:
     """One broker of the three-node lab: its port answers, and the cluster's metadata (from any broker) lists it
     as alive: the controllers saw it register and keep its session."""

@@ -5,6 +5,8 @@
   The reporter has a port setting and no address setting: it listens on every interface.
 - Kafka and Cassandra: the JMX exporter (``jmx_prometheus_javaagent``), a Java agent in each broker and node
   that serves the MBeans its rule file keeps (``lab_env/native/*/jmx-exporter.yaml``) on the node's own address.
+- Consumer lag: Kafka's brokers do not publish it, so the course's own exporter (``iotlab.lab.lag_exporter``, a
+  Python process) reads every group's committed offsets from the admin API at each scrape, on 127.0.0.1:9308.
 - Prometheus itself: Debian's ``prometheus`` (no Maven artifact), on 127.0.0.1:9090, its data under ``.lab/``.
 
 Everything here is plain data or a command line; the native runtime starts the processes.
@@ -29,6 +31,8 @@ PROMETHEUS_URL = f"http://{PROMETHEUS_HOST}:{PROMETHEUS_PORT}"
 FLINK_REPORTER_PORTS = (9249, 9250, 9251)
 # The JMX exporter of each Kafka broker and each Cassandra node, on that node's address (127.0.0.1-3).
 JMX_EXPORTER_PORTS = {"kafka": 9404, "cassandra": 9405}
+# The consumer-lag exporter (kafka_exporter's usual port).
+LAG_EXPORTER_HOST, LAG_EXPORTER_PORT = "127.0.0.1", 9308
 # Seconds between two scrapes: short, so that a notebook can plot a job's metrics while it runs.
 SCRAPE_INTERVAL_S = 5
 MONITORING_FILE = "monitoring"
@@ -56,6 +60,7 @@ def scrape_targets(nodes: int) -> dict[str, list[str]]:
         "flink": [f"127.0.0.1:{port}" for port in FLINK_REPORTER_PORTS],
         "kafka": [f"{host}:{JMX_EXPORTER_PORTS['kafka']}" for host in hosts],
         "cassandra": [f"{host}:{JMX_EXPORTER_PORTS['cassandra']}" for host in hosts],
+        "kafka-lag": [f"{LAG_EXPORTER_HOST}:{LAG_EXPORTER_PORT}"],
         "prometheus": [f"{PROMETHEUS_HOST}:{PROMETHEUS_PORT}"],
     }
 
@@ -86,6 +91,13 @@ def prometheus_command(binary: str, config: Path, data: Path) -> list[str]:
     of history (a course needs no more)."""
     return [binary, f"--config.file={config}", f"--storage.tsdb.path={data}",
             f"--web.listen-address={PROMETHEUS_HOST}:{PROMETHEUS_PORT}", "--storage.tsdb.retention.time=2d"]
+
+
+def lag_exporter_command(python: str, state: Path) -> list[str]:
+    """The command line of the lab's consumer-lag exporter, run by ``python`` (the course's interpreter). It names
+    the lab's state folder, as every process of the native lab does: how `iotlab lab` tells its own processes."""
+    return [python, "-m", "iotlab.lab.lag_exporter", "--host", LAG_EXPORTER_HOST, "--port", str(LAG_EXPORTER_PORT),
+            "--lab", str(state)]
 
 
 def recorded_monitoring(state: Optional[Path] = None) -> bool:

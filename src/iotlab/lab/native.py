@@ -54,13 +54,17 @@ from iotlab.lab.health import (
     ProbeResult,
     probe_cassandra_node,
     probe_kafka_broker,
+    probe_lag_exporter,
     probe_prometheus,
     wait_for_taskmanagers,
 )
 from iotlab.lab.monitoring import (
+    LAG_EXPORTER_HOST,
+    LAG_EXPORTER_PORT,
     PROMETHEUS_URL,
     flink_reporter_settings,
     jmx_exporter_option,
+    lag_exporter_command,
     prometheus_binary,
     prometheus_command,
     prometheus_config,
@@ -69,6 +73,11 @@ from iotlab.lab.monitoring import (
 )
 from iotlab.lab.prerequisites import lab_ports, require_free_ports, require_java17
 from iotlab.lab.runtime import ADDRESSES, NODE_SERVICES, SERVICES, ServiceStatus
+
+# The monitoring profile's processes, in start order, and where each answers.
+MONITORING_SERVICES = ("prometheus", "lag-exporter")
+LAG_EXPORTER_URL = f"http://{LAG_EXPORTER_HOST}:{LAG_EXPORTER_PORT}"
+MONITORING_ADDRESSES = {"prometheus": PROMETHEUS_URL, "lag-exporter": LAG_EXPORTER_URL}
 
 START_TIMEOUT_S = 180.0
 # JVM heaps per node count: three nodes of each must fit a learner's 8 GB laptop beside Flink and the notebook.
@@ -167,9 +176,10 @@ class NativeLab:
     # ---------- the lab's processes ----------
 
     def units(self) -> list[Unit]:
-        """Every process of the lab, in start order: the Kafka nodes, the Cassandra nodes, the Flink cluster."""
+        """Every process of the lab, in start order: the Kafka nodes, the Cassandra nodes, the Flink cluster (and
+        with monitoring, Prometheus and the consumer-lag exporter)."""
         numbers = [0] if self.nodes == 1 else node_numbers(self.nodes)
-        monitoring = [Unit("prometheus")] if self.monitoring else []
+        monitoring = [Unit(service) for service in MONITORING_SERVICES] if self.monitoring else []
         return [Unit(service, node) for service in NODE_SERVICES for node in numbers] + [Unit("flink")] + monitoring
 
     def unit(self, service: str, node: Optional[int] = None) -> Unit:
@@ -233,8 +243,8 @@ class NativeLab:
         return self.logs_dir / unit.name if unit.node else self.logs_dir
 
     def log_files(self, service: str) -> list[Path]:
-        if service == "prometheus":
-            return [self.logs_dir / "prometheus.out"]
+        if service in MONITORING_SERVICES:
+            return [self.logs_dir / f"{service}.out"]
         if service not in SERVICES:
             raise LabError(f"unknown service {service!r}", f"use one of {', '.join(SERVICES)}")
         if service == "flink":
@@ -303,6 +313,8 @@ class NativeLab:
                 self._start_flink()
             if any(unit.service == "prometheus" for unit in missing):
                 self._start_prometheus()
+            if any(unit.service == "lag-exporter" for unit in missing):
+                self._spawn(Unit("lag-exporter"), lag_exporter_command(sys.executable, self.state))
             self._wait_healthy(missing, started, progress=progress)
         except LabError:
             if fresh:
@@ -540,6 +552,8 @@ class NativeLab:
             return probe_cassandra_node(self.settings, unit.host)
         if unit.service == "prometheus":
             return probe_prometheus(PROMETHEUS_URL)
+        if unit.service == "lag-exporter":
+            return probe_lag_exporter(LAG_EXPORTER_URL)
         return PROBES[unit.service](self.settings)
 
     def _wait_healthy(self, units: list[Unit], started: float, progress: bool = True) -> None:
@@ -752,7 +766,8 @@ class NativeLab:
         rows = []
         for unit in self.units():
             pids = self.unit_pids(unit)
-            address = (PROMETHEUS_URL if unit.service == "prometheus" else ADDRESSES[unit.service] if not unit.node
+            address = (MONITORING_ADDRESSES[unit.service] if unit.service in MONITORING_SERVICES
+                       else ADDRESSES[unit.service] if not unit.node
                        else ADDRESSES[unit.service].replace("127.0.0.1", unit.host))
             row = ServiceStatus(unit.service, address, pids=pids, rss_mb=resident_mb(pids), node=unit.node)
             if pids:
@@ -761,7 +776,7 @@ class NativeLab:
                 row.version = probe.version
             else:
                 row.detail = "not running"
-            if not row.version and unit.service != "prometheus":
+            if not row.version and unit.service not in MONITORING_SERVICES:
                 row.version = versions[{"kafka": "KAFKA_VERSION", "cassandra": "CASSANDRA_VERSION",
                                         "flink": "FLINK_VERSION"}[unit.service]]
             rows.append(row)

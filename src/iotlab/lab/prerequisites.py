@@ -10,7 +10,14 @@ from typing import Optional, Union
 from iotlab.core.errors import LabError
 from iotlab.core.topology import CASSANDRA_JMX_PORTS, node_host, node_numbers
 from iotlab.lab.health import port_open
-from iotlab.lab.monitoring import FLINK_REPORTER_PORTS, JMX_EXPORTER_PORTS, PROMETHEUS_HOST, PROMETHEUS_PORT
+from iotlab.lab.monitoring import (
+    FLINK_REPORTER_PORTS,
+    JMX_EXPORTER_PORTS,
+    LAG_EXPORTER_HOST,
+    LAG_EXPORTER_PORT,
+    PROMETHEUS_HOST,
+    PROMETHEUS_PORT,
+)
 
 # Every port the one-node native lab binds on 127.0.0.1, and who binds it.
 LAB_PORTS = {
@@ -46,6 +53,8 @@ def lab_ports(nodes: int, units: Optional[list[str]] = None, monitoring: bool = 
             ports.update({("127.0.0.1", port): "flink (Prometheus reporter)" for port in FLINK_REPORTER_PORTS})
     if monitoring and (units is None or "prometheus" in units):
         ports[(PROMETHEUS_HOST, PROMETHEUS_PORT)] = "prometheus"
+    if monitoring and (units is None or "lag-exporter" in units):
+        ports[(LAG_EXPORTER_HOST, LAG_EXPORTER_PORT)] = "lag-exporter (consumer lag)"
     return ports
 
 

@@ -10,6 +10,7 @@ from bisect import bisect_left
 from typing import Iterator, Optional
 
 from iotlab.core.timestamps import epoch_ms
+from iotlab.kafka import SendSummary, send_records
 from iotlab.sim.sensors import SensorSimulator, SimulationConfig
 
 
@@ -42,3 +43,31 @@ class PacedStream:
     def was_sent(self, event_ms: int) -> bool:
         """Whether a reading at or after ``event_ms`` has been sent."""
         return bool(self.event_ms) and self.event_ms[-1] >= event_ms
+
+
+class SteadyLoad:
+    """The simulator's readings sent to ``topic`` at ``rate``/s in a background thread until ``stop()``: the
+    steady load a fault drill or a metrics plot watches a running job under. Event time starts at the
+    simulator's default start and advances one ``interval`` per device round, so at ``rate`` readings/s from
+    ``devices`` devices it runs ``rate / devices`` times faster than the wall clock."""
+
+    def __init__(self, topic: str, rate: int, devices: int, seed: int = 11, interval_s: float = 1) -> None:
+        self.stop_event = threading.Event()
+        self.topic = topic
+        self.rate = rate
+        config = SimulationConfig(devices=devices, interval_s=interval_s, duration_s=365 * 24 * 3600, seed=seed,
+                                  anomaly_rate=0.002, malformed_rate=0.001)
+        self.stream = PacedStream(config, stop=self.stop_event)
+        self.sent: Optional[SendSummary] = None
+        self.thread = threading.Thread(target=self._send, daemon=True)
+
+    def _send(self) -> None:
+        self.sent = send_records(self.stream.records(), self.topic, rate=self.rate, progress=False)
+
+    def start(self) -> "SteadyLoad":
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.stop_event.set()
+        self.thread.join()

@@ -63,6 +63,30 @@ def test_kafka_counts_the_messages_a_topic_receives(prometheus):
     assert result, "the broker's MessagesInPerSec count for the topic never reached 500 in Prometheus"
 
 
+def test_the_lag_exporter_reports_what_a_group_has_not_committed(prometheus):
+    """A group that committed 120 of a partition's 500 messages and 500 of the other's: lags 380 and 0, from the
+    library and, after a scrape, from Prometheus."""
+    from confluent_kafka import TopicPartition
+
+    from iotlab.kafka import consumer
+    from iotlab.kafka.lag import consumer_group_lags
+
+    topic, group = "it.monitoring.lag", f"it-lag-{time.time_ns()}"
+    recreate_topic(topic, partitions=2)
+    kafka = producer()
+    for partition in (0, 1):
+        for number in range(500):
+            kafka.produce(topic, value=f"{number}".encode(), partition=partition)
+    assert kafka.flush(30) == 0
+    reader = consumer(group, {"enable.auto.commit": False})
+    reader.commit(offsets=[TopicPartition(topic, 0, 120), TopicPartition(topic, 1, 500)], asynchronous=False)
+    reader.close()
+    mine = {row.partition: row.lag for row in consumer_group_lags() if row.group == group}
+    assert mine == {0: 380, 1: 0}
+    result = wait_for(prometheus, f'kafka_consumergroup_lag{{consumergroup="{group}", topic="{topic}"}}')
+    assert {item["metric"]["partition"]: float(item["value"][1]) for item in result} == {"0": 380.0, "1": 0.0}
+
+
 def test_cassandra_reports_its_write_latency(prometheus):
     session = cassandra_session()
     session.execute("CREATE KEYSPACE IF NOT EXISTS iotlab_it_monitoring WITH replication = "

@@ -134,9 +134,10 @@ def test_a_command_leaves_no_process_and_no_listening_socket(name, inputs):
 
 
 def start_bounded_pipeline(topic: str) -> tuple[subprocess.Popen, str, dict[tuple[str, int], int]]:
-    """Fill ``topic`` with 12 hours of 20 devices and start `iotlab pipeline run --bounded` on it, marked; return
-    the command, its mark and the listening sockets from before it started."""
-    subprocess.run([IOTLAB, "simulate", "--topic", topic, "--devices", "20", "--duration", "12h", "--fast",
+    """Fill ``topic`` with three days of 20 devices (518,400 readings: the job runs for several seconds after its
+    Python workers start, so a signal sent then finds it running even on a busy machine) and start `iotlab pipeline
+    run --bounded` on it, marked; return the command, its mark and the listening sockets from before it started."""
+    subprocess.run([IOTLAB, "simulate", "--topic", topic, "--devices", "20", "--duration", "72h", "--fast",
                     "--no-progress"], check=True, capture_output=True)
     mark = uuid.uuid4().hex
     before = listening()

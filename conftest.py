@@ -31,15 +31,19 @@ from pathlib import Path
 import pytest
 
 LEARNER_FOLDER = "notebooks"
-# Notebook 09 kills the pipeline's TaskManager: every job on the session cluster would fail with it.
-ALONE_NOTEBOOKS = {"09"}
+# Notebook 09 kills the pipeline's TaskManager: every job on the session cluster would fail with it. Notebook 12
+# freezes Cassandra (every other test's requests would time out) and measures busy times, which a neighbour skews.
+ALONE_NOTEBOOKS = {"09", "12"}
 # Notebook 11 kills brokers and Cassandra nodes of the three-node lab.
 THREE_NODE_NOTEBOOKS = {"11"}
 # Test modules that share a session fixture (one anomaly-day pipeline run, topic it.pipeline.day and keyspace
-# iotlab_it_pipeline): one worker runs them all, so the run happens once and nobody else writes there.
+# iotlab_it_pipeline; one pipeline running under load for the metrics, topic it.metrics): one worker runs each
+# group, so the run happens once and nobody else writes there.
 SHARED_SCOPES = {
     "tests/integration/test_pipeline.py": "the anomaly-day pipeline run",
     "tests/integration/test_dashboard_queries.py": "the anomaly-day pipeline run",
+    "tests/integration/test_metrics_dashboard.py": "the monitored pipeline run",
+    "tests/integration/test_exercises_nb12.py": "the monitored pipeline run",
 }
 # A notebook cell's node id, as xdist sees it: solutions/05_flink_time_and_windows.ipynb::Cell 3 (pytest 9.2
 # writes the file's suffix as a part of its own: solutions/05_flink_time_and_windows::ipynb::Cell 3).

@@ -16,41 +16,16 @@ import pytest
 
 from iotlab.core.errors import LabError
 from iotlab.core.paths import lab_env_dir
-from iotlab.flink import rest
 from iotlab.jobs import pipeline
-from iotlab.kafka import recreate_topic
-from iotlab.lab.monitoring import SCRAPE_INTERVAL_S, recorded_monitoring
+from iotlab.lab.monitoring import SCRAPE_INTERVAL_S
 from iotlab.lab.prometheus import instant
-from iotlab.sim.paced import SteadyLoad
 
 pytestmark = [pytest.mark.integration, pytest.mark.monitoring]
 
 DASHBOARD = json.loads((lab_env_dir() / "docker" / "grafana" / "provisioning" / "dashboards"
                         / "iotlab-metrics.json").read_text())
-TOPIC, KEYSPACE = "it.metrics", "iotlab_it_metrics"
-# Long enough for a minute's rate() to hold several scrapes and for checkpoints (every 2 s) to complete.
-RUN_S = 45
-
-
 def panel_queries() -> list[tuple[str, str]]:
     return [(panel["title"], target["expr"]) for panel in DASHBOARD["panels"] for target in panel["targets"]]
-
-
-@pytest.fixture(scope="module")
-def running_pipeline(lab_settings):
-    """The pipeline on the session cluster, fed 300 readings/s, for RUN_S seconds before the queries run."""
-    if not recorded_monitoring():
-        pytest.fail("the lab runs without monitoring: `iotlab lab down`, then `iotlab lab up --with monitoring`")
-    recreate_topic(TOPIC, partitions=3)
-    load = SteadyLoad(TOPIC, rate=300, devices=30).start()
-    job_id = pipeline.submit(TOPIC, KEYSPACE)
-    try:
-        rest.wait_for_running(job_id)
-        time.sleep(RUN_S)
-        yield job_id
-    finally:
-        load.stop()
-        rest.cancel(job_id)
 
 
 def test_the_dashboard_has_the_panels_the_course_reads():
@@ -61,7 +36,7 @@ def test_the_dashboard_has_the_panels_the_course_reads():
 
 
 @pytest.mark.parametrize("title, promql", panel_queries(), ids=[title for title, _ in panel_queries()])
-def test_every_panel_query_answers_with_series_on_the_real_prometheus(running_pipeline, title, promql):
+def test_every_panel_query_answers_with_series_on_the_real_prometheus(monitored_pipeline, title, promql):
     deadline = time.monotonic() + 3 * SCRAPE_INTERVAL_S
     while True:
         try:
@@ -74,13 +49,13 @@ def test_every_panel_query_answers_with_series_on_the_real_prometheus(running_pi
     assert len(answer), f"{title}: {promql!r} found no series while the pipeline ran"
 
 
-def test_the_pipelines_own_series_are_there(running_pipeline):
+def test_the_pipelines_own_series_are_there(monitored_pipeline):
     """Not only some job's series: the running pipeline's busy tasks, its checkpoints and its consumer group's lag
     (Flink's reporter labels every job metric with the job's id)."""
-    job = f'job_id="{running_pipeline}"'
+    job = f'job_id="{monitored_pipeline.job_id}"'
     busy = instant(f"max by (task_name) (flink_taskmanager_job_task_busyTimeMsPerSecond{{{job}}})")
     assert len(busy) >= 5 and busy["task_name"].str.startswith("Source:").any()
     assert (instant(f"flink_jobmanager_job_lastCheckpointSize{{{job}}}")["value"] > 0).all()
-    group = pipeline.consumer_group(TOPIC)
+    group = pipeline.consumer_group(monitored_pipeline.topic)
     lag = instant(f'sum by (consumergroup) (kafka_consumergroup_lag{{consumergroup="{group}"}})')
     assert list(lag["consumergroup"]) == [group]

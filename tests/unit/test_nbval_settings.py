@@ -51,13 +51,14 @@ def test_a_notebook_and_its_learner_copy_share_a_scope_and_test_modules_have_the
         "tests/integration/test_dashboard_queries.py::test_b[panel]"), "one anomaly-day pipeline run, one worker"
 
 
-def test_alone_selects_notebook_09_and_the_tests_that_kill_a_service_or_drop_keyspaces():
+def test_alone_selects_notebooks_09_and_12_and_the_tests_that_kill_a_service_or_drop_keyspaces():
     run = subprocess.run([sys.executable, "-m", "pytest", "--nbval", "--collect-only", "-q", "-m", "alone",
                           "tests", "solutions", "notebooks", "-p", "no:cacheprovider"],
                          cwd=project_root(), capture_output=True, text=True, timeout=300)
     selected = [line for line in run.stdout.splitlines() if "::" in line]
     files = {line.split("::")[0].removesuffix(".ipynb") for line in selected}
     assert files == {"solutions/09_end_to_end_pipeline", "notebooks/09_end_to_end_pipeline",
+                     "solutions/12_observability_and_performance", "notebooks/12_observability_and_performance",
                      "tests/integration/test_pipeline.py", "tests/integration/test_pipeline_failures.py",
                      "tests/integration/test_cassandra_store.py"}, \
         run.stdout[-2000:]

@@ -11,6 +11,7 @@ from typing import Optional
 
 from iotlab.core.errors import LabError
 from iotlab.lab.doctor import Check, print_report, run_checks
+from iotlab.lab.prometheus import instant, series
 from iotlab.lab.runtime import ADDRESSES, SERVICES, LabRuntime, ServiceStatus
 
 RUNTIMES = ("native", "docker")
@@ -33,4 +34,4 @@ def get_runtime(name: str = "native", nodes: Optional[int] = None, monitoring: O
 
 
 __all__ = ["ADDRESSES", "Check", "LabError", "LabRuntime", "RUNTIMES", "SERVICES", "ServiceStatus", "get_runtime",
-           "print_report", "run_checks"]
+           "instant", "print_report", "run_checks", "series"]

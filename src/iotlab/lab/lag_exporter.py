@@ -29,10 +29,9 @@ LABELS = ["consumergroup", "topic", "partition"]
 
 
 class ConsumerLagCollector(Collector):
-    """Reads the lags afresh at each scrape: no thread, no cache, nothing older than the scrape."""
-
-    def __init__(self) -> None:
-        self.admin = admin_client()
+    """Reads the lags afresh at each scrape: no thread, no cache, nothing older than the scrape. Each scrape gets
+    a new admin client too: a long-lived one keeps the metadata of a topic deleted and created again under the same
+    name (the course's notebooks and tests do that all the time), and its end offsets then fail."""
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
         lag = GaugeMetricFamily("kafka_consumergroup_lag", "End offset minus committed offset, per partition",
@@ -41,7 +40,7 @@ class ConsumerLagCollector(Collector):
                                     labels=LABELS)
         up = GaugeMetricFamily("iotlab_lag_exporter_kafka_up", "1 when the last scrape could read the offsets")
         try:
-            rows = consumer_group_lags(self.admin, timeout_s=4)
+            rows = consumer_group_lags(admin_client(), timeout_s=4)
         except KafkaException as error:
             print(f"Kafka did not answer: {error}", file=sys.stderr, flush=True)
             rows, reachable = [], 0

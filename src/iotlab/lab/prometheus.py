@@ -9,13 +9,15 @@ Two kinds of query, as Prometheus's HTTP API has them:
 from __future__ import annotations
 
 import time
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
-import pandas as pd
 import requests
 
 from iotlab.core.errors import LabError
 from iotlab.lab.monitoring import PROMETHEUS_URL, SCRAPE_INTERVAL_S
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def _ask(path: str, params: dict[str, str], url: str) -> dict:
@@ -32,11 +34,15 @@ def _ask(path: str, params: dict[str, str], url: str) -> dict:
     return body["data"]
 
 
-def instant(promql: str, url: str = PROMETHEUS_URL) -> pd.DataFrame:
-    """Each series of ``promql`` now: a row per series, a column per label (``__name__`` as ``metric``) and
-    ``value``. Empty (with a ``value`` column) when nothing matches."""
+def instant(promql: str, url: str = PROMETHEUS_URL, at: Optional[float] = None) -> pd.DataFrame:
+    """Each series of ``promql`` now (or at the epoch second ``at``: two queries asked at one ``at`` see the same
+    samples): a row per series, a column per label (``__name__`` as ``metric``) and ``value``. Empty (with a
+    ``value`` column) when nothing matches."""
+    import pandas as pd  # here, not at the top: every `iotlab` command imports the lab room, few ask Prometheus
+
     rows = []
-    for result in _ask("query", {"query": promql}, url)["result"]:
+    params = {"query": promql} if at is None else {"query": promql, "time": str(at)}
+    for result in _ask("query", params, url)["result"]:
         labels = {("metric" if key == "__name__" else key): value for key, value in result["metric"].items()}
         rows.append({**labels, "value": float(result["value"][1])})
     return pd.DataFrame(rows) if rows else pd.DataFrame(columns=["value"])
@@ -46,6 +52,8 @@ def series(promql: str, minutes: float = 5, step_s: Optional[float] = None, url:
            label: Optional[str] = None) -> pd.DataFrame:
     """Each series of ``promql`` over the last ``minutes``, sampled every ``step_s`` seconds (the scrape interval
     by default): a column per series, named by its ``label`` value (or all its labels), indexed by UTC time."""
+    import pandas as pd  # as in instant()
+
     end = time.time()
     params = {"query": promql, "start": str(end - minutes * 60), "end": str(end),
               "step": str(step_s or SCRAPE_INTERVAL_S)}

@@ -1,6 +1,7 @@
-"""The sensors: a deterministic simulator with labelled anomalies and faults, and the writers that send
-its stream (or any recorded one) to a file or a Kafka topic."""
+"""The sensors: a deterministic simulator with labelled anomalies and faults, the writers that send its stream
+(or any recorded one) to a file or a Kafka topic, and a steady load sent in the background."""
 
+from iotlab.sim.paced import PacedStream, SteadyLoad
 from iotlab.sim.sensors import (
     ANOMALY_TYPES,
     MALFORMED_TYPES,
@@ -24,6 +25,8 @@ from iotlab.sim.writers import (
 )
 
 __all__ = [
+    # paced streams
+    "PacedStream", "SteadyLoad",
     # sensors
     "ANOMALY_TYPES", "MALFORMED_TYPES", "Record", "SensorSimulator", "SimulationConfig", "generate_readings",
     "to_json_bytes",

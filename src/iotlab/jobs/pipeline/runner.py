@@ -85,23 +85,28 @@ def alert_sink_statement(topic: str, settings: Settings) -> str:
 
 def build(env: StreamExecutionEnvironment, topic: str, keyspace: str, bounded: bool,
           out_of_orderness_minutes: int = OUT_OF_ORDERNESS_MINUTES, gap_minutes: int = OFFLINE_GAP_MINUTES,
-          settings: Optional[Settings] = None, writer: Optional[AsyncFunction] = None) -> None:
+          settings: Optional[Settings] = None, writer: Optional[AsyncFunction] = None,
+          object_reuse: bool = True) -> None:
     """Add the whole pipeline to ``env``; run it with ``env.execute`` (or ``execute_async``).
 
     ``writer`` replaces the Cassandra writer (an ``AsyncFunction`` taking store rows), e.g. with one a
-    learner wrote."""
+    learner wrote. ``object_reuse=False`` turns Flink's copies between chained operators back on (notebook 12
+    measures what they cost)."""
     settings = settings or load_settings()
     # Operators hand records on without copying them (Flink SQL's operators are written for that). This job runs
     # from the DataStream environment, which does not read the table config's "pipeline.object-reuse"
     # (FAST_AGGREGATION): without this line every record was copied at each fan-out of the graph (a profile
     # showed CopyingBroadcastingOutputCollector), a quarter of the run time.
-    env.get_config().enable_object_reuse()
+    if object_reuse:
+        env.get_config().enable_object_reuse()
+    else:
+        env.get_config().disable_object_reuse()
     # Watermarks every WATERMARK_INTERVAL_MS (the source's ON_PERIODIC), not after every record: each watermark
     # goes through every operator. No reading is late by chance as long as the stream's disorder stays within
     # the bound (the course's streams); a window closes at most this much later.
     env.get_config().set_auto_watermark_interval(WATERMARK_INTERVAL_MS)
     tables = stream_table_environment(env)
-    for key, value in {**FAST_AGGREGATION, **LOW_LATENCY}.items():
+    for key, value in {**FAST_AGGREGATION, **LOW_LATENCY, "pipeline.object-reuse": str(object_reuse).lower()}.items():
         tables.get_config().set(key, value)
     for statement in function_statements():
         tables.execute_sql(statement)
@@ -289,8 +294,12 @@ def latest_checkpoint(topic: str, keyspace: str) -> Optional[Path]:
 def submit(topic: str, keyspace: str, savepoint_path: Optional[str] = None,
            out_of_orderness_minutes: int = OUT_OF_ORDERNESS_MINUTES, gap_minutes: int = OFFLINE_GAP_MINUTES,
            checkpoint_interval_ms: int = 2_000, fresh: bool = True, settings: Optional[Settings] = None,
-           writer: Optional[AsyncFunction] = None) -> str:
+           writer: Optional[AsyncFunction] = None, options: Optional[dict[str, str]] = None,
+           object_reuse: bool = True) -> str:
     """Start the pipeline unbounded on the lab's session cluster; return its job id.
+
+    ``options``: Flink settings for this job only (``{"python.fn-execution.bundle.size": "100"}``), over the
+    course's; ``object_reuse``: see ``build``.
 
     ``fresh`` empties the output topics and tables first; a resume from ``savepoint_path`` (a savepoint, or a
     retained checkpoint: ``latest_checkpoint``) keeps them: the tables then hold the earlier run's rows, which the
@@ -300,14 +309,14 @@ def submit(topic: str, keyspace: str, savepoint_path: Optional[str] = None,
     else:
         with closing_session(settings) as session:
             create_schema(session, keyspace)
-    options = dict(SERVICE_RESTARTS)
+    job_options = {**SERVICE_RESTARTS, **(options or {})}
     if savepoint_path:
-        options["execution.savepoint.path"] = savepoint_path
+        job_options["execution.savepoint.path"] = savepoint_path
     env = stream_environment(remote=True, settings=settings, checkpoint_interval_ms=checkpoint_interval_ms,
-                             options=options)
+                             options=job_options)
     env.set_parallelism(1)
     build(env, topic, keyspace, bounded=False, out_of_orderness_minutes=out_of_orderness_minutes,
-          gap_minutes=gap_minutes, settings=settings, writer=writer)
+          gap_minutes=gap_minutes, settings=settings, writer=writer, object_reuse=object_reuse)
     client = env.execute_async(job_name(topic, keyspace))
     job_id = str(client.get_job_id())
     _remember_job(job_name(topic, keyspace), job_id, topic, keyspace, out_of_orderness_minutes)

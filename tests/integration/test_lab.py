@@ -1,6 +1,11 @@
 """The native lab as a user meets it: status, logs, the no-op second `up`, and its error lines."""
 
+import os
+import signal
+import time
+
 import pytest
+import requests
 from click.testing import CliRunner
 
 from iotlab.cli import main
@@ -51,3 +56,23 @@ def test_doctor_passes_on_the_running_lab(lab_settings):
     result = CliRunner().invoke(main, ["doctor"])
     assert result.exit_code == 0, result.output
     assert "All checks passed" in result.output
+
+
+@pytest.mark.alone  # kills the TaskManager: every job on the session cluster restarts
+def test_a_taskmanager_that_exits_on_its_own_is_replaced_by_the_supervisor(lab_settings):
+    """A TaskManager that dies without a fault command (as one does when PyFlink's close fails in a failover): the
+    lab's supervisor starts a new one, which registers with the JobManager, and says so in `lab logs flink`."""
+    lab = NativeLab()
+    registered = f"{lab_settings.flink_rest_url}/taskmanagers"
+    old_ids = {tm["id"] for tm in requests.get(registered, timeout=5).json()["taskmanagers"]}
+    old_pids = lab.flink_role_pids("taskexecutor")
+    for pid in old_pids:
+        os.kill(pid, signal.SIGKILL)
+    deadline = time.monotonic() + 90
+    new_ids: set[str] = set()
+    while not new_ids and time.monotonic() < deadline:
+        time.sleep(1)
+        new_ids = {tm["id"] for tm in requests.get(registered, timeout=5).json()["taskmanagers"]} - old_ids
+    assert new_ids, "no new TaskManager registered within 90 s of the old one's death"
+    assert lab.flink_role_pids("taskexecutor") and not set(lab.flink_role_pids("taskexecutor")) & set(old_pids)
+    assert "starting a new one" in lab.log_tail("flink", lines=20)

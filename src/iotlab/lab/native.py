@@ -20,6 +20,7 @@ The configs are templates under ``lab_env/native/``; ``{state_dir}`` and ``{pyth
 from __future__ import annotations
 
 import base64
+import fcntl
 import os
 import shutil
 import signal
@@ -152,6 +153,10 @@ class Unit:
         return node_host(self.node or 1)
 
 
+# Not a service: the process that starts a new TaskManager when the running one exits (taskmanager_supervisor).
+SUPERVISOR = Unit("flink-supervisor")
+
+
 class NativeLab:
     """Start, check and stop the lab's services as processes of this machine."""
 
@@ -225,7 +230,7 @@ class NativeLab:
     def _whole(self, unit: Unit) -> bool:
         """Whether every process of ``unit`` runs: for Flink, both its JobManager and its TaskManager."""
         if unit.service == "flink":
-            return all(self._flink_role_pids(role) for role in ("standalonesession", "taskexecutor"))
+            return all(self.flink_role_pids(role) for role in ("standalonesession", "taskexecutor"))
         return bool(self.unit_pids(unit))
 
     def running_services(self) -> list[str]:
@@ -248,7 +253,7 @@ class NativeLab:
         if service not in SERVICES:
             raise LabError(f"unknown service {service!r}", f"use one of {', '.join(SERVICES)}")
         if service == "flink":
-            return sorted(self.logs_dir.glob("flink-*.log"))
+            return sorted(self.logs_dir.glob("flink-*.log")) + [self.logs_dir / f"{SUPERVISOR.name}.out"]
         return [path for unit in self.units() if unit.service == service
                 for path in (self._log_dir(unit) / f"{service}.log", self.logs_dir / f"{unit.name}.out")]
 
@@ -310,7 +315,7 @@ class NativeLab:
             for unit in cassandra:
                 self._start_cassandra(unit)
             if any(unit.service == "flink" for unit in missing):
-                self._start_flink()
+                self.start_flink()
             if any(unit.service == "prometheus" for unit in missing):
                 self._start_prometheus()
             if any(unit.service == "lag-exporter" for unit in missing):
@@ -476,29 +481,39 @@ class NativeLab:
         """Flink's own pid files for ``role``: ``standalonesession`` (JobManager) or ``taskexecutor``."""
         return sorted((self.state / "flink").glob(f"flink-*-{role}*.pid"))
 
-    def _flink_role_pids(self, role: str) -> list[int]:
+    def flink_role_pids(self, role: str) -> list[int]:
         return [int(pid) for path in self._flink_pid_files(role) for pid in path.read_text().split()
                 if self._is_ours(int(pid))]
 
-    def _start_flink(self) -> None:
-        """Start the session cluster, or the half of it that is missing (a killed JobManager or TaskManager)."""
+    def start_flink(self) -> None:
+        """Start the session cluster, or the half of it that is missing (a killed JobManager or TaskManager), and
+        the supervisor that starts a new TaskManager when the running one exits (``taskmanager_supervisor``).
+
+        Under a lock: the supervisor and a fault command (`iotlab fault kill taskmanager`) may both find the
+        TaskManager missing at once, and only one of them may start a new one."""
         home = self.state / "flink"
-        running = {role: self._flink_role_pids(role) for role in ("standalonesession", "taskexecutor")}
-        if not any(running.values()):
-            self._prepare_flink_home()
-            for stale in home.glob("flink-*.pid"):
-                stale.unlink()
-            self._run_flink_script("start-cluster.sh")
-        else:
-            for role, script in (("standalonesession", "jobmanager.sh"), ("taskexecutor", "taskmanager.sh")):
-                if not running[role]:
-                    for stale in self._flink_pid_files(role):
-                        stale.unlink()  # the scripts refuse to start while an old pid is listed
-                    self._run_flink_script(script, "start")
-        pids = [pid for role in ("standalonesession", "taskexecutor") for pid in self._flink_role_pids(role)]
-        if len(pids) < 2:
-            raise LabError("Flink did not start", "see `iotlab lab logs flink`")
-        self._pid_file(Unit("flink")).write_text("\n".join(map(str, pids)) + "\n")
+        home.mkdir(parents=True, exist_ok=True)
+        with open(home / "start.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+            running = {role: self.flink_role_pids(role) for role in ("standalonesession", "taskexecutor")}
+            if not any(running.values()):
+                self._prepare_flink_home()
+                for stale in home.glob("flink-*.pid"):
+                    stale.unlink()
+                self._run_flink_script("start-cluster.sh")
+            else:
+                for role, script in (("standalonesession", "jobmanager.sh"), ("taskexecutor", "taskmanager.sh")):
+                    if not running[role]:
+                        for stale in self._flink_pid_files(role):
+                            stale.unlink()  # the scripts refuse to start while an old pid is listed
+                        self._run_flink_script(script, "start")
+            pids = [pid for role in ("standalonesession", "taskexecutor") for pid in self.flink_role_pids(role)]
+            if len(pids) < 2:
+                raise LabError("Flink did not start", "see `iotlab lab logs flink`")
+            self._pid_file(Unit("flink")).write_text("\n".join(map(str, pids)) + "\n")
+        if not self.unit_pids(SUPERVISOR):
+            self._spawn(SUPERVISOR, [sys.executable, "-m", "iotlab.lab.taskmanager_supervisor",
+                                     "--lab", str(self.state)])
 
     def _run_flink_script(self, script: str, *arguments: str) -> None:
         # A session of its own: Flink must outlive the caller, e.g. a notebook's kernel, whose whole process group
@@ -598,7 +613,7 @@ class NativeLab:
         """Kill the TaskManager with SIGKILL (no shutdown, no goodbye), then start a fresh one, as a supervisor
         would: the JobManager notices the lost TaskManager, and its jobs restart from their last checkpoint
         on the new one. Returns the seconds until the new TaskManager had registered."""
-        victims = self._flink_role_pids("taskexecutor")
+        victims = self.flink_role_pids("taskexecutor")
         if not victims:
             raise LabError("no TaskManager of this lab is running", "start the lab with `iotlab lab up`")
         # With its Python workers, as a container dies with everything in it: left alone they would run on,
@@ -608,8 +623,8 @@ class NativeLab:
         with_workers = f" and its {len(workers)} Python worker processes" if workers else ""
         say(f"Killed the TaskManager (pid {', '.join(map(str, victims))}){with_workers} with SIGKILL.")
         started = time.monotonic()
-        self._start_flink()
-        new = self._flink_role_pids("taskexecutor")
+        self.start_flink()
+        new = self.flink_role_pids("taskexecutor")
         wait_for_taskmanagers(self.settings.flink_rest_url, at_least=1)
         elapsed = time.monotonic() - started
         say(f"Started a new TaskManager (pid {', '.join(map(str, new))}); registered after {elapsed:.1f} s.")
@@ -621,16 +636,16 @@ class NativeLab:
         again and the jobs that ran are gone, their retained checkpoints kept on disk (``iotlab fault kill
         jobmanager`` resumes the course's pipelines from them). Returns the seconds until a TaskManager had
         registered with the new JobManager."""
-        victims = self._flink_role_pids("standalonesession")
+        victims = self.flink_role_pids("standalonesession")
         if not victims:
             raise LabError("no JobManager of this lab is running", "start the lab with `iotlab lab up`")
         _kill(victims)
         say(f"Killed the JobManager (pid {', '.join(map(str, victims))}) with SIGKILL at {time.strftime('%H:%M:%S')}.")
         started = time.monotonic()
-        self._start_flink()
+        self.start_flink()
         self._supervise_taskmanager(say, timeout_s=120)
         elapsed = time.monotonic() - started
-        say(f"Started a new JobManager (pid {', '.join(map(str, self._flink_role_pids('standalonesession')))}); "
+        say(f"Started a new JobManager (pid {', '.join(map(str, self.flink_role_pids('standalonesession')))}); "
             f"a TaskManager registered with it after {elapsed:.1f} s.")
         return elapsed
 
@@ -640,10 +655,10 @@ class NativeLab:
         operators can fail while closing ("Reference count must not be negative"), which ends the TaskManager."""
         deadline = time.monotonic() + timeout_s
         while True:
-            if not self._flink_role_pids("taskexecutor"):
+            if not self.flink_role_pids("taskexecutor"):
                 say("The TaskManager exited when its JobManager went away; starting a new one.")
                 end_orphaned_workers(say)
-                self._start_flink()
+                self.start_flink()
             try:
                 wait_for_taskmanagers(self.settings.flink_rest_url, at_least=1, timeout_s=2)
                 return
@@ -680,7 +695,7 @@ class NativeLab:
         elif service == "cassandra":
             self._start_cassandra(unit)
         else:
-            self._start_flink()
+            self.start_flink()
         self._wait_healthy([unit], started, progress=False)
         elapsed = time.monotonic() - started
         say(f"Started {unit.name} again; healthy after {elapsed:.1f} s.")
@@ -727,6 +742,12 @@ class NativeLab:
         """Stop the processes this lab started (by pid), of either node count: SIGTERM, then SIGKILL after
         ``timeout_s``."""
         stopped_any = False
+        supervisor = self.unit_pids(SUPERVISOR)
+        if supervisor:  # first: it would start a new TaskManager when it saw Flink's stop
+            _terminate(supervisor, timeout_s)
+            stopped_any = True
+            say(f"Stopped {SUPERVISOR.name} (pid {', '.join(map(str, supervisor))}).")
+        self._pid_file(SUPERVISOR).unlink(missing_ok=True)
         for nodes in (self.nodes, 3 if self.nodes == 1 else 1):
             lab = NativeLab(self.settings, self.state, nodes=nodes)
             for unit in reversed(lab.units()):

@@ -14,6 +14,7 @@ from functools import wraps
 import click
 
 from iotlab.core.errors import IotlabError
+from iotlab.core.processes import end_descendants
 
 
 def fail_cleanly(command):
@@ -29,7 +30,9 @@ def fail_cleanly(command):
             click.secho(f"error: {error}", fg="red", err=True)
             sys.exit(1)
         except KeyboardInterrupt:
-            # Exiting ends the Java gateway and its Python workers too (iotlab.core.processes).
+            # End the Java gateway and its Python workers now, not only at exit: Python waits for its threads before
+            # it runs exit handlers, and a thread still waiting on the gateway for a running job would wait for ever.
+            end_descendants()
             click.secho("interrupted: stopped before the end; nothing it started is left running", fg="yellow",
                         err=True)
             sys.exit(130)
@@ -46,6 +49,7 @@ def exit_cleanly_on_signals() -> None:
 
 
 def _exit_on_sigterm(signum, frame) -> None:
+    end_descendants()  # now, for the reason fail_cleanly gives
     sys.exit(128 + signal.SIGTERM)
 
 

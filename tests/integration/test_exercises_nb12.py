@@ -38,6 +38,10 @@ def test_the_busiest_task_check_wants_one_series_of_busy_time(monitored_pipeline
         lambda job: f'topk(1, max by (task_name) (flink_taskmanager_job_task_idleTimeMsPerSecond{{job_id="{job}"}}))',
         job_id)
     assert not idle.passed and "busyTimeMsPerSecond" in idle.message
+    every_job = nb12.check_busiest_task_query(
+        lambda job: "topk(1, max by (task_name) (avg_over_time(flink_taskmanager_job_task_busyTimeMsPerSecond[1m])))",
+        job_id)  # right while this job is the busiest one running, and for a job that does not exist too
+    assert not every_job.passed and "job_id argument" in every_job.message
 
 
 def test_the_lag_check_wants_the_groups_partitions_summed(monitored_pipeline):
@@ -47,3 +51,6 @@ def test_the_lag_check_wants_the_groups_partitions_summed(monitored_pipeline):
     assert not per_partition.passed and "sum(" in per_partition.message
     every_group = nb12.check_lag_query(lambda g: "sum(kafka_consumergroup_lag)", group)
     assert not every_group.passed
+    zero_when_absent = nb12.check_lag_query(
+        lambda g: f'sum(kafka_consumergroup_lag{{consumergroup="{g}"}}) or vector(0)', group)
+    assert zero_when_absent.passed, zero_when_absent.message

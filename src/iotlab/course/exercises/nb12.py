@@ -50,6 +50,18 @@ def _answer(name: str, function: Callable[[str], str], argument: str,
         return query, None, failed(name, error_reason(error))
 
 
+def _nothing_for_no_such_job(name: str, function: Callable[[str], str], at: float, praise: str) -> CheckResult:
+    """Passed with ``praise`` if the learner's query finds nothing for a job that does not exist (a query that
+    ignores its argument finds another job's series, or this one's); failed otherwise."""
+    _, other_answer, error = _answer(name, function, NO_SUCH_JOB, at)
+    if error is not None:
+        return error
+    if not other_answer.empty:
+        return failed(name, "for a job id that does not exist it still finds series. Hint: use the job_id argument "
+                            "in the query")
+    return passed(name, praise)
+
+
 # ----------------------------------------------------------------------------- 12.1 records in per task
 
 def records_in_query(job_id: str) -> str:
@@ -81,19 +93,17 @@ def check_records_in_query(function: Callable[[str], str], job_id: str) -> Check
         extra = len(set(mine.index) - set(want.index))
         return failed(name, f"{extra} task(s) that are not this job's, {len(set(want.index) - set(mine.index))} of "
                             "its tasks missing. Hint: select the job with {job_id=\"...\"}")
+    idle_tasks = want[want == 0].index  # no records in that minute: a right answer says 0 for them too
+    if (mine[idle_tasks].abs() > 0.01).any():
+        return failed(name, f"{int((mine[idle_tasks].abs() > 0.01).sum())} task(s) that took in no records over the "
+                            "minute have a value. Hint: rate(flink_taskmanager_job_task_numRecordsIn[1m])")
     ratio = (mine[want.index] / want.where(want > 0)).dropna()
     if ((ratio - 1).abs() > 0.01).any():
         typical = ratio.median()
         hint = ("that is the counter's total since the job started: rate(counter[1m]) makes it per second"
                 if typical > 50 else "rate(flink_taskmanager_job_task_numRecordsIn[1m]): per second, over a minute")
         return failed(name, f"values {typical:.2f} times the reference's. Hint: {hint}")
-    _, other_answer, error = _answer(name, function, NO_SUCH_JOB, at)
-    if error is not None:
-        return error
-    if not other_answer.empty:
-        return failed(name, "for a job id that does not exist it still finds series. Hint: use the job_id argument "
-                            "in the query")
-    return passed(name, "one series per task of the job, each at the reference's rate")
+    return _nothing_for_no_such_job(name, function, at, "one series per task of the job, each at the reference's rate")
 
 
 # ----------------------------------------------------------------------------- 12.2 the busiest task
@@ -128,7 +138,8 @@ def check_busiest_task_query(function: Callable[[str], str], job_id: str) -> Che
         # the busiest task, with its busy time (two tasks equally busy: either name is right)
         if abs(value - top["value"]) <= max(0.05 * top["value"], 2) and \
                 named in set(frame.loc[frame["value"] >= top["value"] - 2, "task_name"]):
-            return passed(name, "one series: the job's busiest task, with its busy time")
+            return _nothing_for_no_such_job(name, function, at,
+                                            "one series: the job's busiest task, with its busy time")
     return failed(name, f"named a task with the value {value:.0f}; the busiest task is busy {top['value']:.0f} ms/s. "
                         "Hint: busyTimeMsPerSecond (not idle, not backpressured), the busiest subtask of each task")
 
@@ -162,6 +173,6 @@ def check_lag_query(function: Callable[[str], str], group: str) -> CheckResult:
     _, other_answer, error = _answer(name, function, "no-such-group", at)
     if error is not None:
         return error
-    if not other_answer.empty:
+    if not other_answer.empty and (other_answer["value"] != 0).any():  # `... or vector(0)` says 0: right too
         return failed(name, "for a group that does not exist it still finds a lag. Hint: select the group argument")
     return passed(name, "the group's lag over all its partitions, as the reference's")

@@ -6,8 +6,10 @@ Flink's async I/O is meant for (``AsyncDataStream``, PyFlink 2.2):
 - **Opened once per task.** ``open`` connects one session and prepares the store's statements (``Store``);
   every row reuses them. A session is never shared across processes: each Python worker opens its own.
 - **Bounded in flight.** The async operator keeps at most ``capacity`` rows in flight; when they are all
-  waiting for Cassandra, it stops taking input (backpressure, visible in the Web UI), instead of queueing
-  without limit.
+  waiting for Cassandra, it stops taking input instead of queueing without limit. PyFlink also ends every
+  bundle (``python.fn-execution.bundle.time``, 50 ms in the pipeline) by waiting for every write in flight, so a
+  Cassandra that hangs stops the writer within a bundle; its input then waits in the network buffers, and once
+  they are full, backpressure (visible in the Web UI) spreads back to the source.
 - **Each failure handled by what it means** (``iotlab.cassandra.can_succeed_later`` / ``is_refused``):
   - *can succeed later* (a timeout, too few replicas alive, an overloaded or unreachable node): retried with
     exponential back-off, ``ATTEMPTS`` times in all; then the exception fails the task and Flink restarts the job

@@ -11,13 +11,14 @@ CONSTRAINTS := $(shell $(PYTHON) -c 'import sys; print("-c constraints-py311.txt
 NBVAL_OPTIONS := --nbval-cell-timeout=$(NBVAL_CELL_TIMEOUT) --nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider --durations=15
 # `make test` runs three pytest passes, each writing a JUnit XML report to REPORTS (per-test and per-cell
 # durations; tests/durations.py sums them per pass and per notebook, and lists the slowest items):
-# The one-node lab runs with its monitoring profile (Prometheus; tests marked `monitoring` need it) for passes 1-3.
-#   1. tests/ (unit and integration), WORKERS test modules side by side (pytest-xdist; conftest.py says how);
-#   2. the notebooks: solutions/ with outputs compared, notebooks/ (the learner copies) only run, as with
-#      --nbval-lax; WORKERS notebooks side by side, a notebook and its learner copy one after the other;
-#   3. what must have nothing beside it, one at a time: the tests and notebook cells marked `alone` (they kill or
+# The one-node lab runs with its monitoring profile (Prometheus; tests marked `monitoring` need it) for passes 1-2.
+#   1. side by side, WORKERS at a time (pytest-xdist; conftest.py says how): tests/ (unit and integration, a test
+#      module at a time per worker) and the notebooks: solutions/ with outputs compared, notebooks/ (the learner
+#      copies) only run, as with --nbval-lax; a notebook and its learner copy one after the other, on one worker;
+#      the longest units first (conftest.py's LONGEST_SCOPES_FIRST), so that no worker waits for the other at the end;
+#   2. what must have nothing beside it, one at a time: the tests and notebook cells marked `alone` (they kill or
 #      restart a lab service, or drop keyspaces they do not own; conftest.py's ALONE_NOTEBOOKS);
-#   4. on the three-node lab (started for it, then the one-node lab again): the tests and notebook cells marked
+#   3. on the three-node lab (started for it, then the one-node lab again): the tests and notebook cells marked
 #      `three_nodes` (notebook 11), one at a time.
 REPORTS ?= test-reports
 WORKERS ?= 2
@@ -51,15 +52,13 @@ test: setup
 	$(BIN)/iotlab lab up --with monitoring --no-progress
 	$(BIN)/iotlab course build --check
 	rm -rf $(REPORTS)
-	$(BIN)/pytest tests -m "not alone and not three_nodes" -n $(WORKERS) --durations=15 \
-		--junitxml=$(REPORTS)/1-tests.xml
-	$(BIN)/pytest --nbval solutions notebooks -m "not alone and not three_nodes" -n $(WORKERS) $(NBVAL_OPTIONS) \
-		--junitxml=$(REPORTS)/2-notebooks.xml
+	$(BIN)/pytest --nbval tests solutions notebooks -m "not alone and not three_nodes" -n $(WORKERS) $(NBVAL_OPTIONS) \
+		--junitxml=$(REPORTS)/1-side-by-side.xml
 	$(BIN)/pytest --nbval tests solutions notebooks -m "alone and not three_nodes" $(NBVAL_OPTIONS) \
-		--junitxml=$(REPORTS)/3-alone.xml
+		--junitxml=$(REPORTS)/2-alone.xml
 	$(BIN)/iotlab lab down
 	$(BIN)/iotlab lab up --nodes 3 --no-progress
-	$(BIN)/pytest --nbval tests solutions notebooks -m three_nodes $(NBVAL_OPTIONS) --junitxml=$(REPORTS)/4-three-nodes.xml
+	$(BIN)/pytest --nbval tests solutions notebooks -m three_nodes $(NBVAL_OPTIONS) --junitxml=$(REPORTS)/3-three-nodes.xml
 	$(BIN)/iotlab lab down
 	$(BIN)/iotlab lab up --no-progress
 	$(BIN)/python tests/durations.py $(REPORTS) --slowest 15

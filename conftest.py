@@ -45,6 +45,19 @@ SHARED_SCOPES = {
     "tests/integration/test_metrics_dashboard.py": "the monitored pipeline run",
     "tests/integration/test_exercises_nb12.py": "the monitored pipeline run",
 }
+# The scopes that take longest, measured (tests/durations.py after `make test`), longest first: the side-by-side
+# run hands them out first, so that no worker starts a long one while the other has nothing left to do. Every
+# other scope follows in collection order.
+LONGEST_SCOPES_FIRST = [
+    "the monitored pipeline run",
+    "tests/integration/test_no_process_left.py",
+    "the anomaly-day pipeline run",
+    "notebook 10",
+    "tests/integration/test_pipeline_failures.py",
+    "tests/integration/test_state_and_checkpoints.py",
+    "notebook 06",
+    "notebook 05",
+]
 # A notebook cell's node id, as xdist sees it: solutions/05_flink_time_and_windows.ipynb::Cell 3 (pytest 9.2
 # writes the file's suffix as a part of its own: solutions/05_flink_time_and_windows::ipynb::Cell 3).
 NOTEBOOK_NODE = re.compile(r"^(?:solutions|notebooks)/(\d\d)_[^/:]*(?:\.ipynb|::ipynb)::")
@@ -68,6 +81,8 @@ def pytest_xdist_make_scheduler(config, log):
     node id xdist rewrites)."""
     from xdist.scheduler import LoadScopeScheduling
 
+    config.option.loadscopereorder = False  # xdist would put the scopes with most items first: ours are ordered
+
     class SideBySideScheduling(LoadScopeScheduling):
         def _split_scope(self, nodeid: str) -> str:
             return scope_of(nodeid)
@@ -85,7 +100,19 @@ def scope_of(nodeid: str) -> str:
     return SHARED_SCOPES.get(module, module)
 
 
+def longest_first(nodeids: list[str]) -> list[int]:
+    """The order (indexes into ``nodeids``) that puts the items of ``LONGEST_SCOPES_FIRST`` first, in that list's
+    order, and keeps every other item where it was (a scope's items stay together and in their order)."""
+    def rank(index: int) -> tuple[int, int]:
+        scope = scope_of(nodeids[index])
+        return (LONGEST_SCOPES_FIRST.index(scope) if scope in LONGEST_SCOPES_FIRST else len(LONGEST_SCOPES_FIRST),
+                index)
+    return sorted(range(len(nodeids)), key=rank)
+
+
 def pytest_collection_modifyitems(session, config, items) -> None:
+    if hasattr(config, "workerinput"):  # a pytest-xdist worker: the scheduler hands out scopes in this order
+        items[:] = [items[index] for index in longest_first([item.nodeid for item in items])]
     for item in items:
         notebook_cell = NOTEBOOK_NODE.match(item.nodeid)
         if notebook_cell and notebook_cell.group(1) in ALONE_NOTEBOOKS:

@@ -51,6 +51,29 @@ def test_a_notebook_and_its_learner_copy_share_a_scope_and_test_modules_have_the
         "tests/integration/test_dashboard_queries.py::test_b[panel]"), "one anomaly-day pipeline run, one worker"
 
 
+def test_the_longest_scopes_go_first_and_every_other_item_keeps_its_place():
+    conftest = root_conftest()
+    nodeids = ["tests/unit/test_a.py::test_1",
+               "solutions/06_flink_state_and_checkpoints::ipynb::Cell 0",
+               "solutions/06_flink_state_and_checkpoints::ipynb::Cell 1",
+               "tests/unit/test_b.py::test_1",
+               "tests/integration/test_no_process_left.py::test_x[a]",
+               "notebooks/06_flink_state_and_checkpoints.ipynb::Cell 0",
+               "tests/integration/test_exercises_nb12.py::test_y",
+               "tests/integration/test_no_process_left.py::test_x[b]"]
+    ordered = [nodeids[index] for index in conftest.longest_first(nodeids)]
+    assert ordered == [nodeids[i] for i in (6, 4, 7, 1, 2, 5, 0, 3)]
+
+
+def test_every_longest_scope_names_a_notebook_a_test_module_or_a_shared_scope():
+    conftest = root_conftest()
+    root = project_root()
+    notebooks = {f"notebook {path.name[:2]}" for path in (root / "solutions").glob("*.ipynb")}
+    modules = {str(path.relative_to(root)) for path in (root / "tests").rglob("test_*.py")}
+    for scope in conftest.LONGEST_SCOPES_FIRST:
+        assert scope in notebooks | modules | set(conftest.SHARED_SCOPES.values()), scope
+
+
 def test_alone_selects_notebooks_09_and_12_and_the_tests_that_kill_a_service_or_drop_keyspaces():
     run = subprocess.run([sys.executable, "-m", "pytest", "--nbval", "--collect-only", "-q", "-m", "alone",
                           "tests", "solutions", "notebooks", "-p", "no:cacheprovider"],

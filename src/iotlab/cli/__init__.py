@@ -11,6 +11,7 @@
 | ``fault`` | ``iotlab fault kill taskmanager`` |
 | ``anomalies`` | ``iotlab detect``, ``iotlab evaluate`` |
 | ``bench`` | ``iotlab bench lab/aggregate/cassandra`` |
+| ``deploy`` | ``iotlab deploy render/validate`` (the Kubernetes manifests) |
 
 Every failure a user can fix ends in one line that says what is wrong and how to fix it, and a
 non-zero exit code (``errors``). Run ``iotlab --help`` or ``iotlab COMMAND --help``.
@@ -24,6 +25,7 @@ from iotlab.cli.anomalies import detect, evaluate
 from iotlab.cli.bench import bench
 from iotlab.cli.course import course
 from iotlab.cli.data import replay, simulate
+from iotlab.cli.deploy import deploy
 from iotlab.cli.errors import exit_cleanly_on_signals
 from iotlab.cli.fault import fault
 from iotlab.cli.jobs import aggregate
@@ -39,7 +41,8 @@ def main() -> None:
     exit_cleanly_on_signals()
 
 
-for command in (lab, doctor, simulate, replay, aggregate, pipeline, detect, evaluate, store, fault, course, bench):
+for command in (lab, doctor, simulate, replay, aggregate, pipeline, detect, evaluate, store, fault, course, bench,
+                deploy):
     main.add_command(command)
 
 if __name__ == "__main__":

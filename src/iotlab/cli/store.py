@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Optional
 
 import click
 
@@ -31,14 +32,16 @@ def store() -> None:
 
 @store.command("create")
 @click.option("--keyspace", default="iotlab", show_default=True, help="Where to create the tables.")
+@click.option("--replication-factor", type=click.IntRange(min=1), default=None,
+              help="Replicas of each row, if the keyspace is new (default: one per lab node, up to three).")
 @fail_cleanly
-def create(keyspace: str) -> None:
+def create(keyspace: str, replication_factor: Optional[int]) -> None:
     """Create the keyspace and the course's tables and index (safe to run again)."""
     from iotlab.cassandra import closing_session, create_schema
 
     _checked_keyspace(keyspace)
     with closing_session() as session:
-        statements = create_schema(session, keyspace)
+        statements = create_schema(session, keyspace, replication_factor)
     click.echo(f"{keyspace}: {len(statements)} tables and indexes present")
 
 

@@ -39,6 +39,16 @@ def connection_class() -> type:
 COURSE_CONSISTENCY = ConsistencyLevel.LOCAL_QUORUM  # writes and the reads that check them
 
 
+def astra_options(settings: Settings) -> dict:
+    """The driver's options for DataStax Astra DB: the secure connect bundle (the zip Astra's console gives: the
+    database's address, its certificates), which replaces contact points and port. The credentials go with it as
+    a ``PlainTextAuthProvider``: the username is the literal word ``token``, the password the ``AstraCS:...``
+    token (https://docs.datastax.com/en/astra-db-serverless/drivers/python-driver.html)."""
+    if settings.astra_bundle is None:
+        raise ValueError("no Astra bundle in these settings (IOTLAB_ASTRA_BUNDLE)")
+    return {"cloud": {"secure_connect_bundle": str(settings.astra_bundle)}}
+
+
 def build_cluster(settings: Settings, only_host: Optional[str] = None) -> Cluster:
     """A driver Cluster for the configured node(s) or Astra bundle (not connected yet); with ``only_host``, one
     that sends every request to that node as its coordinator (and knows no other)."""
@@ -46,8 +56,7 @@ def build_cluster(settings: Settings, only_host: Optional[str] = None) -> Cluste
     if settings.cassandra_username:
         auth = PlainTextAuthProvider(settings.cassandra_username, settings.cassandra_password or "")
     if settings.astra_bundle:
-        return Cluster(cloud={"secure_connect_bundle": str(settings.astra_bundle)}, auth_provider=auth,
-                       connection_class=connection_class())
+        return Cluster(**astra_options(settings), auth_provider=auth, connection_class=connection_class())
     policy = WhiteListRoundRobinPolicy([only_host]) if only_host else RoundRobinPolicy()
     return Cluster(
         contact_points=[only_host] if only_host else list(settings.cassandra_hosts),

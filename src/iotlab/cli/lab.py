@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import sys
+from typing import Optional
 
 import click
 
 from iotlab.cli.errors import fail_cleanly
+from iotlab.core.errors import OptionError
+from iotlab.core.settings import PROFILES
 from iotlab.lab import RUNTIMES, get_runtime
 
 
@@ -92,12 +95,51 @@ def logs(runtime: str, service: str, lines: int, follow: bool) -> None:
 
 
 @click.command()
+@click.option("--profile", type=click.Choice(PROFILES), default=None,
+              help="The profile to use instead of IOTLAB_PROFILE (.env or the environment).")
+@click.option("--dry-run", is_flag=True,
+              help="Connect to nothing: print the client settings the profile would use, secrets hidden.")
 @fail_cleanly
-def doctor() -> None:
+def doctor(profile: Optional[str], dry_run: bool) -> None:
     """Check Python, Java, Maven, ports, the services and the connector; print the fix for each problem."""
     from iotlab.lab.doctor import print_report, run_checks
+
+    if dry_run:
+        print_client_settings(profile)
+        return
+    if profile not in (None, "local"):
+        raise OptionError(f"the checks run against the local lab, not the {profile} profile",
+                          f"see what it would use: `iotlab doctor --profile {profile} --dry-run`")
 
     checks = run_checks()
     print_report(checks, echo=click.echo)
     if not all(check.ok for check in checks):
         sys.exit(1)
+
+
+def print_client_settings(profile: Optional[str]) -> None:
+    """What each client would be given under ``profile``, secrets hidden: confluent-kafka's configuration, the
+    Flink Kafka connector's properties and cassandra-driver's options."""
+    from iotlab.cassandra.session import astra_options
+    from iotlab.core.settings import load_settings, without_secrets
+
+    settings = load_settings(profile=profile)
+    click.echo(f"profile: {settings.profile}")
+    click.echo("confluent-kafka (Python producers, consumers, admin):")
+    for key, value in without_secrets(settings.kafka_client_config()).items():
+        click.echo(f"  {key} = {value}")
+    click.echo("Flink's Kafka connector (properties.* of every Kafka table, KafkaSource):")
+    for key, value in without_secrets(settings.flink_kafka_properties()).items():
+        click.echo(f"  {key} = {value}")
+    click.echo("cassandra-driver:")
+    driver = astra_options(settings) if settings.astra_bundle else {
+        "contact_points": list(settings.cassandra_hosts), "port": settings.cassandra_port}
+    if settings.cassandra_username:
+        driver["auth_provider"] = f"PlainTextAuthProvider(username={settings.cassandra_username!r}, password=***)"
+    for key, value in driver.items():
+        click.echo(f"  {key} = {value}")
+    if settings.astra_bundle and not settings.astra_bundle.is_file():
+        click.echo(f"  note: {settings.astra_bundle} does not exist: download the secure connect bundle from Astra's "
+                   "console and set IOTLAB_ASTRA_BUNDLE to its path")
+    click.echo(f"  keyspace = {settings.keyspace}")
+    click.echo(f"Flink REST: {settings.flink_rest_url}")

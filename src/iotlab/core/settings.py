@@ -21,6 +21,7 @@ Variables already set in the environment win over the file.
 from __future__ import annotations
 
 import os
+import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,6 +34,10 @@ from iotlab.core.paths import project_root, state_dir
 from iotlab.core.topology import cassandra_contact_points, kafka_bootstrap, recorded_nodes
 
 PROFILES = ("local", "docker", "cloud")
+# Flink's SQL Kafka connector jar (flink-sql-connector-kafka) carries Kafka's client classes relocated under this
+# package: a JAAS login module in the connector's properties must be named with it, or the client cannot load it.
+SHADED_KAFKA_PACKAGE = "org.apache.flink.kafka.shaded.org.apache.kafka"
+SECRET_KEYS = ("sasl.password", "password")  # shown as *** by ``without_secrets``
 
 
 @dataclass(frozen=True)
@@ -70,6 +75,24 @@ class Settings:
             )
         return config
 
+    def flink_kafka_properties(self) -> dict[str, str]:
+        """The Kafka client properties of Flink's Kafka connector (the Java client's names; Kafka as the task
+        managers reach it): the address, plus SASL_SSL with the PLAIN login module in the cloud (Confluent Cloud's
+        API key and secret), named in the connector's shaded package.
+
+        Reference: https://kafka.apache.org/41/configuration/consumer-configs/ and the connector's "Security" section
+        (https://nightlies.apache.org/flink/flink-docs-stable/docs/connectors/table/kafka/#security)."""
+        properties = {"bootstrap.servers": self.kafka_bootstrap_for_jobs}
+        if self.kafka_sasl_username:
+            login = f"{SHADED_KAFKA_PACKAGE}.common.security.plain.PlainLoginModule"
+            properties.update({
+                "security.protocol": "SASL_SSL",
+                "sasl.mechanism": "PLAIN",
+                "sasl.jaas.config": f'{login} required username="{self.kafka_sasl_username}" '
+                                    f'password="{self.kafka_sasl_password or ""}";',
+            })
+        return properties
+
     def connector_jars(self) -> list[Path]:
         """The Flink Kafka connector jar(s) resolved by ``iotlab lab up`` (native runtime)."""
         return sorted((state_dir() / "jars" / "flink").glob("*.jar"))
@@ -83,10 +106,11 @@ def _read_environment(env_file: Optional[Path]) -> dict[str, str]:
     return values
 
 
-def load_settings(env_file: Optional[Path] = None) -> Settings:
-    """Build the settings for the selected profile; raise SettingsError with the fix on a bad value."""
+def load_settings(env_file: Optional[Path] = None, profile: Optional[str] = None) -> Settings:
+    """Build the settings for the selected profile (``profile``, else IOTLAB_PROFILE); raise SettingsError with
+    the fix on a bad value."""
     env = _read_environment(env_file)
-    profile = env.get("IOTLAB_PROFILE", "local").strip().lower()
+    profile = (profile or env.get("IOTLAB_PROFILE", "local")).strip().lower()
     if profile not in PROFILES:
         raise SettingsError(f"IOTLAB_PROFILE={profile!r} is not one of {', '.join(PROFILES)}", "fix it in .env")
 
@@ -122,3 +146,17 @@ def load_settings(env_file: Optional[Path] = None) -> Settings:
             "copy lab_env/cloud/cloud.env.example to .env and fill it in"
         )
     return settings
+
+
+def without_secrets(config: dict) -> dict:
+    """``config`` with every secret shown as ``***``: passwords and tokens, and the password inside a JAAS line (its
+    login module and username stay readable). What ``iotlab doctor --dry-run`` prints."""
+    shown = {}
+    for key, value in config.items():
+        if key.endswith("jaas.config") and isinstance(value, str):
+            shown[key] = re.sub(r'password="[^"]*"', 'password="***"', value)
+        elif value and any(key.endswith(secret) for secret in SECRET_KEYS):
+            shown[key] = "***"
+        else:
+            shown[key] = value
+    return shown

@@ -18,8 +18,10 @@ def bounded_kafka_source(topic: str, group_id: str, settings: Optional[Settings]
     """Read ``topic``'s values as text, from its first offset to the end it has when the job starts (or to
     ``stopping_offsets``). Kafka is reached at the address the task managers use."""
     settings = settings or load_settings()
-    return (KafkaSource.builder()
-            .set_bootstrap_servers(settings.kafka_bootstrap_for_jobs)
+    builder = KafkaSource.builder().set_bootstrap_servers(settings.kafka_bootstrap_for_jobs)
+    for key, value in settings.flink_kafka_properties().items():  # SASL in the cloud
+        builder = builder.set_property(key, value)
+    return (builder
             .set_topics(topic)
             .set_group_id(group_id)
             .set_starting_offsets(KafkaOffsetsInitializer.earliest())

@@ -21,10 +21,21 @@ RAW_KEY_AND_VALUE = "'key.format' = 'raw', 'key.fields' = 'record_key', 'value.f
 RAW_SOURCE_TABLE = "raw_readings"
 
 
+def sql_string(text: str) -> str:
+    """``text`` as a SQL string literal (a quote inside is doubled)."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+def kafka_client_options(settings: Settings) -> str:
+    """The Kafka client properties of a Kafka table (``'properties.bootstrap.servers' = '...'``, and SASL in the
+    cloud: ``Settings.flink_kafka_properties``), as SQL options."""
+    return ", ".join(f"'properties.{key}' = {sql_string(value)}"
+                     for key, value in settings.flink_kafka_properties().items())
+
+
 def kafka_options(topic: str, settings: Settings, extra: str = "") -> str:
-    """The connector, topic and address options of a Kafka table (as the task managers reach Kafka)."""
-    return (f"'connector' = 'kafka', 'topic' = '{topic}', "
-            f"'properties.bootstrap.servers' = '{settings.kafka_bootstrap_for_jobs}'{extra}")
+    """The connector, topic and client options of a Kafka table (as the task managers reach Kafka)."""
+    return f"'connector' = 'kafka', 'topic' = '{topic}', {kafka_client_options(settings)}{extra}"
 
 
 
@@ -49,7 +60,7 @@ CREATE TEMPORARY TABLE {table} (
 ) WITH (
   'connector' = 'kafka',
   'topic' = '{topic}',
-  'properties.bootstrap.servers' = '{settings.kafka_bootstrap_for_jobs}',
+  {kafka_client_options(settings)},
   'properties.group.id' = '{group_id}',
   'scan.startup.mode' = 'earliest-offset',{bounded_option}
   'format' = 'json'

@@ -37,19 +37,15 @@ ALONE_NOTEBOOKS = {"09", "12"}
 # Notebook 11 kills brokers and Cassandra nodes of the three-node lab.
 THREE_NODE_NOTEBOOKS = {"11"}
 # Test modules that share a session fixture (one anomaly-day pipeline run, topic it.pipeline.day and keyspace
-# iotlab_it_pipeline; one pipeline running under load for the metrics, topic it.metrics): one worker runs each
-# group, so the run happens once and nobody else writes there.
+# iotlab_it_pipeline): one worker runs the group, so the run happens once and nobody else writes there.
 SHARED_SCOPES = {
     "tests/integration/test_pipeline.py": "the anomaly-day pipeline run",
     "tests/integration/test_dashboard_queries.py": "the anomaly-day pipeline run",
-    "tests/integration/test_metrics_dashboard.py": "the monitored pipeline run",
-    "tests/integration/test_exercises_nb12.py": "the monitored pipeline run",
 }
 # The scopes that take longest, measured (tests/durations.py after `make test`), longest first: the side-by-side
 # run hands them out first, so that no worker starts a long one while the other has nothing left to do. Every
 # other scope follows in collection order.
 LONGEST_SCOPES_FIRST = [
-    "the monitored pipeline run",
     "tests/integration/test_no_process_left.py",
     "the anomaly-day pipeline run",
     "notebook 10",

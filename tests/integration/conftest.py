@@ -53,10 +53,11 @@ class MonitoredRun:
 MONITORED_WARM_UP_S = 45
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def monitored_pipeline(lab_settings):
     """The pipeline on the session cluster, fed 1,000 readings/s (as in notebook 12), running for
-    MONITORED_WARM_UP_S seconds before the tests that read its metrics from Prometheus start (and until they end)."""
+    MONITORED_WARM_UP_S seconds before the tests that read its metrics from Prometheus start, and cancelled when
+    their module ends (a session fixture would keep the job and its load running beside every later test)."""
     if not recorded_monitoring():
         pytest.fail("the lab runs without monitoring: `iotlab lab down`, then `iotlab lab up --with monitoring`")
     topic, keyspace = "it.metrics", "iotlab_it_metrics"

@@ -25,6 +25,7 @@ and compared. So stderr is left out of the comparison.
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -57,6 +58,26 @@ LONGEST_SCOPES_FIRST = [
 # A notebook cell's node id, as xdist sees it: solutions/05_flink_time_and_windows.ipynb::Cell 3 (pytest 9.2
 # writes the file's suffix as a part of its own: solutions/05_flink_time_and_windows::ipynb::Cell 3).
 NOTEBOOK_NODE = re.compile(r"^(?:solutions|notebooks)/(\d\d)_[^/:]*(?:\.ipynb|::ipynb)::")
+
+
+# What an in-process PyFlink job leaves in its Python process's environment (its Python worker runs inside that
+# process, in loopback mode, and sets them). Tests run such jobs in the same worker process that starts notebook
+# kernels; a kernel inheriting PYFLINK_GATEWAY_DISABLED cannot start its own Java gateway ("It's launching the
+# PythonGatewayServer during Python UDF execution which is unexpected"), and every Flink cell in it fails.
+PYFLINK_RUNTIME_VARIABLES = ("PYFLINK_GATEWAY_DISABLED", "_PYFLINK_CONN_INFO_PATH", "_PYTHON_WORKER_MEMORY_LIMIT")
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_setup(item):
+    """Start a notebook's kernel (nbval does it while setting up the notebook's first cell) without PyFlink's
+    runtime variables, then give them back to this process."""
+    kept = {}
+    if NOTEBOOK_NODE.match(item.nodeid):
+        kept = {name: os.environ.pop(name) for name in PYFLINK_RUNTIME_VARIABLES if name in os.environ}
+    try:
+        yield
+    finally:
+        os.environ.update(kept)
 
 
 @pytest.hookimpl(hookwrapper=True)

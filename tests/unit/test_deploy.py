@@ -185,7 +185,7 @@ def test_the_job_arguments_are_options_of_pipeline_start_and_parse_in_the_applic
 def test_the_command_validates_both_overlays_and_names_each_problem_of_a_broken_file(tmp_path):
     run = subprocess.run([IOTLAB, "deploy", "validate", "--crds", str(CRDS)], capture_output=True, text=True)
     assert run.returncode == 0, run.stdout + run.stderr
-    assert "laptop: 23 manifests" in run.stdout and "cluster: 23 manifests" in run.stdout
+    assert "laptop: 23 manifest(s)" in run.stdout and "cluster: 23 manifest(s)" in run.stdout
     topic = one(render(overlay_dir("laptop")), "KafkaTopic")
     topic["spec"]["partitons"] = topic["spec"].pop("partitions")
     broken = tmp_path / "topic.yaml"

@@ -2,11 +2,14 @@
 runs side by side shares nothing, and what must run alone is marked so."""
 
 import importlib.util
+import os
 import subprocess
 import sys
 import tempfile
+from types import SimpleNamespace
 
 import nbformat
+import pytest
 from nbformat.v4 import new_code_cell, new_notebook, new_output
 
 from iotlab.core.paths import project_root
@@ -72,6 +75,20 @@ def test_every_longest_scope_names_a_notebook_a_test_module_or_a_shared_scope():
     modules = {str(path.relative_to(root)) for path in (root / "tests").rglob("test_*.py")}
     for scope in conftest.LONGEST_SCOPES_FIRST:
         assert scope in notebooks | modules | set(conftest.SHARED_SCOPES.values()), scope
+
+
+def test_a_notebook_kernel_starts_without_what_an_in_process_pyflink_job_left_in_the_environment(monkeypatch):
+    conftest = root_conftest()
+    monkeypatch.setenv("PYFLINK_GATEWAY_DISABLED", "true")
+    setup = conftest.pytest_runtest_setup(SimpleNamespace(nodeid="solutions/10_anomaly_detection.ipynb::Cell 0"))
+    next(setup)  # where the kernel starts
+    assert "PYFLINK_GATEWAY_DISABLED" not in os.environ
+    with pytest.raises(StopIteration):
+        next(setup)
+    assert os.environ["PYFLINK_GATEWAY_DISABLED"] == "true"  # this process keeps its own
+    test_setup = conftest.pytest_runtest_setup(SimpleNamespace(nodeid="tests/unit/test_x.py::test_y"))
+    next(test_setup)
+    assert os.environ["PYFLINK_GATEWAY_DISABLED"] == "true"
 
 
 def test_alone_selects_notebooks_09_and_12_and_the_tests_that_kill_a_service_or_drop_keyspaces():

@@ -78,7 +78,7 @@ def validate(overlays: tuple[str, ...], files: tuple[Path, ...], crds: Optional[
             found += cross_problems(manifests, start_options())
         total += len(found)
         verdict = "valid" if not found else f"{len(found)} problem(s)"
-        click.echo(f"{source}: {len(manifests)} manifests, {len(checked)} checked against Kubernetes "
+        click.echo(f"{source}: {len(manifests)} manifest(s), {len(checked)} checked against Kubernetes "
                    f"{KUBERNETES_VERSION}{' and the CRDs' if custom else ''}: {verdict}")
         for problem in found:
             click.echo(f"  {problem}")

@@ -5,7 +5,7 @@
 | ``lab`` | ``iotlab lab up/down/status/reset/logs``, ``iotlab doctor`` |
 | ``data`` | ``iotlab simulate``, ``iotlab replay`` |
 | ``jobs`` | ``iotlab aggregate`` |
-| ``course`` | ``iotlab course build`` |
+| ``course`` | ``iotlab course build``, ``iotlab progress`` |
 | ``store`` | ``iotlab store create/export/reset`` (the Cassandra tables) |
 | ``pipeline`` | ``iotlab pipeline run/start/status/stop`` (Kafka → Flink → Cassandra) |
 | ``fault`` | ``iotlab fault kill taskmanager`` |
@@ -23,7 +23,7 @@ import click
 
 from iotlab.cli.anomalies import detect, evaluate
 from iotlab.cli.bench import bench
-from iotlab.cli.course import course
+from iotlab.cli.course import course, progress
 from iotlab.cli.data import replay, simulate
 from iotlab.cli.deploy import deploy
 from iotlab.cli.errors import exit_cleanly_on_signals
@@ -42,7 +42,7 @@ def main() -> None:
 
 
 for command in (lab, doctor, simulate, replay, aggregate, pipeline, detect, evaluate, store, fault, course, bench,
-                deploy):
+                deploy, progress):
     main.add_command(command)
 
 if __name__ == "__main__":

@@ -32,3 +32,23 @@ def build(check: bool, root: Optional[Path]) -> None:
             fg="red", err=True,
         )
         sys.exit(1)
+
+
+@click.command()
+@click.argument("folder", required=False, default="notebooks",
+                type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--notebook", "only", default=None, metavar="NN", help="Only this notebook (its two digits).")
+@click.option("--run", "execute", is_flag=True,
+              help="Run a copy of each notebook first (needs the lab); by default the saved outputs are read.")
+@fail_cleanly
+def progress(folder: Path, only: Optional[str], execute: bool) -> None:
+    """A learner's exercises in FOLDER (default: notebooks/): passed, failed, skipped or not run, as the
+    notebooks' saved outputs say (the verdict each check printed the last time it ran)."""
+    from iotlab.course.progress import progress as read_progress
+    from iotlab.course.progress import summary_table
+
+    statuses = read_progress(folder, execute=execute, only=only, say=click.echo)
+    if not statuses:
+        click.echo(f"no exercise checks in {folder} (notebooks named NN_*.ipynb)")
+        return
+    click.echo(summary_table(statuses))

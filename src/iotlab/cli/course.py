@@ -52,3 +52,16 @@ def progress(folder: Path, only: Optional[str], execute: bool) -> None:
         click.echo(f"no exercise checks in {folder} (notebooks named NN_*.ipynb)")
         return
     click.echo(summary_table(statuses))
+
+
+@course.command("reset")
+@click.argument("notebook")
+@fail_cleanly
+def reset(notebook: str) -> None:
+    """Reset NOTEBOOK (its number, e.g. 07): cancel its jobs, delete its topics, drop its keyspaces, so that it
+    runs again from the top. Other notebooks' work is left alone."""
+    from iotlab.course.reset import notebook_number, reset_notebook
+
+    number = notebook_number(notebook)
+    for line in reset_notebook(number).lines():
+        click.echo(f"notebook {number}: {line}")

@@ -16,7 +16,7 @@ import pytest
 
 from iotlab.core import project_root
 
-ROOMS = ("bench", "cassandra", "core", "course", "faults", "flink", "jobs", "kafka", "lab", "sim")
+ROOMS = ("bench", "cassandra", "core", "course", "deploy", "faults", "flink", "jobs", "kafka", "lab", "sim")
 ALLOWED = {f"iotlab.{room}" for room in ROOMS} | {"iotlab.course.exercises"}
 NOTEBOOKS = sorted((project_root() / "solutions").glob("*.ipynb"))
 

@@ -79,6 +79,9 @@ def long_device_readings(lines: list[bytes]) -> list[bytes]:
                         "temperature": 21.0 + n, "humidity": 45.0, "status": "OK"}).encode() for n in range(3)]
 
 
+# Alone: 43 s on a quiet session cluster; beside the notebooks of the side-by-side pass it once waited more than 180 s
+# for its three refused rows (the job running, its Python worker started, no error logged: cause not found).
+@pytest.mark.alone
 def test_a_refused_row_goes_to_the_sink_dead_letter_topic_and_the_job_runs_on(lab_settings):
     topic, keyspace = "it.pipeline.refused", "iotlab_it_pipeline_refused"
     lines = read_lines(SIX_HOURS)

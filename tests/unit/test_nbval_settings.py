@@ -104,6 +104,7 @@ def test_alone_selects_notebooks_09_and_12_and_the_tests_that_kill_a_service_or_
         run.stdout[-2000:]
     tests = [line.split("::")[1] for line in selected if line.startswith("tests/")]
     assert sorted(tests) == ["test_a_killed_jobmanager_is_replaced_and_the_pipeline_resumes_from_its_checkpoint",
+                             "test_a_refused_row_goes_to_the_sink_dead_letter_topic_and_the_job_runs_on",
                              "test_a_taskmanager_that_exits_on_its_own_is_replaced_by_the_supervisor",
                              "test_a_three_minute_cassandra_outage_ends_with_the_rows_of_a_clean_run",
                              "test_reset_drops_the_course_keyspaces_only",

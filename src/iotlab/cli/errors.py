@@ -7,6 +7,7 @@ that line. Anything else is a bug and keeps its traceback, so it can be reported
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import sys
 from functools import wraps
@@ -30,12 +31,13 @@ def fail_cleanly(command):
             click.secho(f"error: {error}", fg="red", err=True)
             sys.exit(1)
         except KeyboardInterrupt:
-            # End the Java gateway and its Python workers now, not only at exit: Python waits for its threads before
-            # it runs exit handlers, and a thread still waiting on the gateway for a running job would wait for ever.
+            # End the Java gateway and its Python workers now, then leave at once: at a normal exit Python first
+            # waits for its threads, and a thread still waiting on the gateway (or on a queue it fed) for a running
+            # job would keep the command alive (CI: no exit 60 s after Ctrl-C).
             end_descendants()
             click.secho("interrupted: stopped before the end; nothing it started is left running", fg="yellow",
                         err=True)
-            sys.exit(130)
+            exit_now(130)
 
     return wrapper
 
@@ -48,9 +50,20 @@ def exit_cleanly_on_signals() -> None:
     logging.getLogger().addFilter(_not_an_interruption)
 
 
+def exit_now(code: int) -> None:
+    """Exit with ``code`` without waiting for this process's threads or running its exit handlers: for an
+    interrupted command whose child processes are already ended (``end_descendants``). Output is flushed first."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+    os._exit(code)
+
+
 def _exit_on_sigterm(signum, frame) -> None:
     end_descendants()  # now, for the reason fail_cleanly gives
-    sys.exit(128 + signal.SIGTERM)
+    exit_now(128 + signal.SIGTERM)
 
 
 def _not_an_interruption(record: logging.LogRecord) -> bool:

@@ -143,8 +143,14 @@ def start_bounded_pipeline(topic: str) -> tuple[subprocess.Popen, str, dict[tupl
     before = listening()
     command = subprocess.Popen([IOTLAB, "pipeline", "run", "--bounded", "--topic", topic, "--keyspace", KEYSPACE],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                               env=flink_process_environment(**{MARKER: mark}))
+                               env=flink_process_environment(**{MARKER: mark}), preexec_fn=as_from_a_terminal)
     return command, mark, before
+
+
+def as_from_a_terminal() -> None:
+    """Ctrl-C's default action, as a command typed in a terminal has it. A suite started in the background by a
+    non-interactive shell (`bash .ci/run &`) passes SIGINT down ignored, and the command would run to its end."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def test_ctrl_c_stops_a_bounded_job_and_leaves_nothing():

@@ -9,6 +9,7 @@ Nothing here needs a Kubernetes cluster: the manifests are rendered with kustomi
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable, Optional
 
@@ -34,7 +35,13 @@ def crd_folder() -> Optional[Path]:
 def custom_kinds() -> dict[tuple[str, str], CustomKind]:
     """The custom kinds the CRD folder serves ({} without one: then only the course's own rules are checked)."""
     folder = crd_folder()
-    return load_custom_kinds(folder) if folder else {}
+    return _custom_kinds_in(folder) if folder else {}
+
+
+@lru_cache(maxsize=2)
+def _custom_kinds_in(folder: Path) -> dict[tuple[str, str], CustomKind]:
+    """Read once per process: the CRD files are large (seconds of YAML parsing) and do not change."""
+    return load_custom_kinds(folder)
 
 
 def application_options() -> set[str]:

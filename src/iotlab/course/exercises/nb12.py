@@ -9,7 +9,7 @@ samples and a right answer matches exactly, whatever the load does meanwhile.
 from __future__ import annotations
 
 import time
-from typing import Callable
+from typing import Callable, Optional
 
 import pandas as pd
 
@@ -50,16 +50,23 @@ def _answer(name: str, function: Callable[[str], str], argument: str,
         return query, None, failed(name, error_reason(error))
 
 
-def _nothing_for_no_such_job(name: str, function: Callable[[str], str], at: float, praise: str) -> CheckResult:
-    """Passed with ``praise`` if the learner's query finds nothing for a job that does not exist (a query that
-    ignores its argument finds another job's series, or this one's); failed otherwise."""
+def _finds_a_job_that_does_not_exist(name: str, function: Callable[[str], str], at: float) -> Optional[CheckResult]:
+    """The failed check if the learner's query finds series for a job that does not exist (a query that ignores its
+    argument finds another job's series, or this one's), or cannot be asked; None if it finds nothing."""
     _, other_answer, error = _answer(name, function, NO_SUCH_JOB, at)
     if error is not None:
         return error
     if not other_answer.empty:
         return failed(name, "for a job id that does not exist it still finds series. Hint: use the job_id argument "
                             "in the query")
-    return passed(name, praise)
+    return None
+
+
+def _nothing_for_no_such_job(name: str, function: Callable[[str], str], at: float, praise: str) -> CheckResult:
+    """Passed with ``praise`` if the learner's query finds nothing for a job that does not exist; failed
+    otherwise."""
+    failure = _finds_a_job_that_does_not_exist(name, function, at)
+    return failure if failure is not None else passed(name, praise)
 
 
 # ----------------------------------------------------------------------------- 12.1 records in per task
@@ -125,8 +132,8 @@ def check_busiest_task_query(function: Callable[[str], str], job_id: str) -> Che
     if error is not None:
         return error
     # first: a query that ignores its job id can name another job's task, and the hint below would mislead
-    ignores_the_job = _nothing_for_no_such_job(name, function, at, "")
-    if not ignores_the_job.passed:
+    ignores_the_job = _finds_a_job_that_does_not_exist(name, function, at)
+    if ignores_the_job is not None:
         return ignores_the_job
     if len(answer) != 1 or "task_name" not in answer.columns:
         return failed(name, f"got {len(answer)} series, expected one with its task_name. Hint: topk(1, ...) keeps "

@@ -245,7 +245,7 @@ def test_an_interval_of_scores_stays_within_zero_and_one():
 PER_QUANTITY_TARGETS = {(kind, quantity): 0.9 for kind in ("spike", "stuck")
                         for quantity in ("temperature", "humidity")}
 FAULT_STREAMS = {10: ((201, 202), 12), 60: ((201, 202, 203, 204, 205), 24), 300: ((201, 202, 203), 24)}
-NOT_YET_MET = {(60, "spike", "temperature"): 0.9, (60, "drift", "temperature"): 0.8}  # issue 25, still open
+NOT_YET_MET = {(60, "spike", "temperature"): 0.9, (60, "drift", "temperature"): 0.8}  # known limits (README, Anomaly detection)
 
 
 @functools.lru_cache(maxsize=None)
@@ -271,7 +271,7 @@ def test_spikes_and_stuck_probes_are_found_per_quantity_at_every_interval(interv
         dict.fromkeys(targets, True), {pair: means[pair].text() for pair in targets}
 
 
-@pytest.mark.xfail(strict=True, reason="issue 25, open: at 1-minute intervals a temperature spike of 10 sigmas is "
+@pytest.mark.xfail(strict=True, reason="a known limit (README): at 1-minute intervals a temperature spike of 10 sigmas is "
                                        "missed now and then (mean F1 0.86) and a temperature drift as steep as the "
                                        "simulator's daily cycle is not found per device (0.79)")
 def test_the_targets_not_yet_met_on_faults_in_one_quantity():

@@ -271,9 +271,9 @@ def test_spikes_and_stuck_probes_are_found_per_quantity_at_every_interval(interv
         dict.fromkeys(targets, True), {pair: means[pair].text() for pair in targets}
 
 
-@pytest.mark.xfail(strict=True, reason="a known limit (README): at 1-minute intervals a temperature spike of 10 sigmas is "
-                                       "missed now and then (mean F1 0.86) and a temperature drift as steep as the "
-                                       "simulator's daily cycle is not found per device (0.79)")
+@pytest.mark.xfail(strict=True, reason="a known limit (README): at 1-minute intervals a temperature spike of 10 "
+                                       "sigmas is missed now and then (mean F1 0.86) and a temperature drift as steep "
+                                       "as the simulator's daily cycle is not found per device (0.79)")
 def test_the_targets_not_yet_met_on_faults_in_one_quantity():
     met = {key: round(fault_stream_scores(key[0])[key[1:]].mean, 2) >= target for key, target in NOT_YET_MET.items()}
     assert met == dict.fromkeys(NOT_YET_MET, True), met

@@ -245,7 +245,7 @@ def test_an_interval_of_scores_stays_within_zero_and_one():
 PER_QUANTITY_TARGETS = {(kind, quantity): 0.9 for kind in ("spike", "stuck")
                         for quantity in ("temperature", "humidity")}
 FAULT_STREAMS = {10: ((201, 202), 12), 60: ((201, 202, 203, 204, 205), 24), 300: ((201, 202, 203), 24)}
-NOT_YET_MET = {(60, "spike", "temperature"): 0.9, (60, "drift", "temperature"): 0.8}  # known limits (README, Anomaly detection)
+NOT_YET_MET = {(60, "spike", "temperature"): 0.9, (60, "drift", "temperature"): 0.8}  # known limits (README)
 
 
 @functools.lru_cache(maxsize=None)

@@ -30,6 +30,7 @@ from iotlab.core.processes import end_children_at_exit
 from iotlab.core.settings import Settings, load_settings
 from iotlab.flink.functions import functions_jar
 from iotlab.flink.gateway_threads import prepare_gateway_threads
+from iotlab.flink.worker_threads import quiet_worker_hang_ups
 
 _gateway_ends_at_exit = False
 
@@ -101,6 +102,9 @@ def flink_configuration(
         shipped = jars + shipped
     config.set_string("pipeline.jars", ";".join(jar.as_uri() for jar in shipped))
     if not remote:
+        # Its Python workers are threads of this process, and one of them ends with a harmless stack trace when
+        # the job does (iotlab.flink.worker_threads).
+        quiet_worker_hang_ups()
         # The in-process mini cluster listens on loopback only, like the lab's services. (PyFlink's Python
         # workers still open a few gRPC servers on all interfaces, with no setting: see the README.)
         for key, value in LOOPBACK_ONLY.items():

@@ -29,6 +29,7 @@ from iotlab.core.paths import state_dir
 from iotlab.core.processes import end_children_at_exit
 from iotlab.core.settings import Settings, load_settings
 from iotlab.flink.functions import functions_jar
+from iotlab.flink.gateway_jvm import start_gateway_jvm
 from iotlab.flink.gateway_threads import prepare_gateway_threads
 from iotlab.flink.worker_threads import quiet_worker_hang_ups
 
@@ -71,6 +72,7 @@ def flink_configuration(
     # Configuration() starts the Java gateway on first use; this process ends it, and the Python workers it
     # starts, when it exits: no worker outlives a command or a notebook kernel.
     end_gateway_at_exit()
+    start_gateway_jvm()  # with the course's JVM options (iotlab.flink.gateway_jvm)
     config = Configuration()
     config.set_string("python.executable", settings.python_executable)
     config.set_string("python.client.executable", settings.python_executable)

@@ -47,7 +47,7 @@ KAFKA_TABLE = "kafka_readings"  # the source table; the graph reads it as raw_re
 # Python operators hand records back in bundles; a bundle also ends after this long, which bounds how long a
 # closed window waits in Python before its write starts.
 LOW_LATENCY = {"python.fn-execution.bundle.time": "50", "python.fn-execution.bundle.size": "1000"}
-WATERMARK_INTERVAL_MS = 50  # how often the source emits its watermark
+WATERMARK_INTERVAL_MS = 200  # how often the source emits its watermark (Flink's default; see `build`)
 # An alert's columns for ``T.alerts``, read back from its store row (JSON in the data contract's shape).
 ALERT_FROM_ROW = ("device_id, device_id, JSON_VALUE(`row`, '$.kind'), JSON_VALUE(`row`, '$.quantity'), "
                   "JSON_VALUE(`row`, '$.alert_at'), "
@@ -102,8 +102,12 @@ def build(env: StreamExecutionEnvironment, topic: str, keyspace: str, bounded: b
     else:
         env.get_config().disable_object_reuse()
     # Watermarks every WATERMARK_INTERVAL_MS (the source's ON_PERIODIC), not after every record: each watermark
-    # goes through every operator. No reading is late by chance as long as the stream's disorder stays within
-    # the bound (the course's streams); a window closes at most this much later.
+    # goes through every operator, and in the detectors' OVER aggregate it fires a timer for every device that
+    # holds readings, which scans ALL the readings that device holds to find those the watermark passed (Flink's
+    # AbstractRowTimeUnboundedPrecedingOver.onTimer). Every 200 ms (Flink's default) instead of 50 ms: 15% more
+    # readings/s in `iotlab bench pipeline`. No reading is late by chance as long as the stream's disorder stays
+    # within the bound (the course's streams: a rarer watermark is never ahead of a frequent one); a window closes
+    # at most this much later.
     env.get_config().set_auto_watermark_interval(WATERMARK_INTERVAL_MS)
     tables = stream_table_environment(env)
     for key, value in {**FAST_AGGREGATION, **LOW_LATENCY, "pipeline.object-reuse": str(object_reuse).lower()}.items():

@@ -7,8 +7,8 @@ JVM options from the ``JVM_ARGS`` environment variable at that moment only. The 
   two cores or more. An in-process job is a batch of work on a laptop's few cores: what counts is how much CPU
   is left for the job, not how short each pause is. G1 spends CPU on every reference written (its barriers)
   and on concurrent threads; on this course's 2-core machine, the bounded pipeline over 1M readings ran 8-12%
-  faster with the parallel collector (``iotlab bench pipeline``; README, Performance). The lab's own Flink, Kafka and Cassandra processes keep
-  their collectors: a streaming service cares about pauses.
+  faster with the parallel collector (``iotlab bench pipeline``; README, Performance). The lab's own Flink,
+  Kafka and Cassandra processes keep their collectors: a streaming service cares about pauses.
 
 ``JVM_ARGS`` is set for the launch only and restored at once, so nothing this process starts later (a lab
 service restarted from a notebook, say) inherits it.

@@ -4,11 +4,12 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 
 import pytest
+
+from iotlab.lab.native import flink_process_environment
 
 PROBE = """
 import json, os
@@ -24,7 +25,8 @@ print(json.dumps({"collectors": [bean.getName() for bean in beans], "arguments":
 
 
 def probe(jvm_args):
-    environment = {key: value for key, value in os.environ.items() if key != "JVM_ARGS"}
+    # without PyFlink's worker variables, which an in-process job run earlier in this process leaves behind
+    environment = {key: value for key, value in flink_process_environment().items() if key != "JVM_ARGS"}
     if jvm_args is not None:
         environment["JVM_ARGS"] = jvm_args
     result = subprocess.run([sys.executable, "-c", PROBE], capture_output=True, text=True, timeout=180,

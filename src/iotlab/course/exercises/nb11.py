@@ -148,6 +148,22 @@ def _config_rule(config: dict[str, Any]) -> Optional[str]:
     return None
 
 
+def _leader_of_partition_0(topic: str, timeout_s: float = 30) -> int:
+    """The broker leading ``topic``'s partition 0, once this client's metadata lists it with a leader: a new topic
+    reaches each broker's metadata a moment after the controller has it, and this client may ask another broker
+    than the one ``recreate_topic`` waited on (a KeyError in CI before this wait)."""
+    admin = admin_client()
+    deadline = time.monotonic() + timeout_s
+    while True:
+        partitions = admin.list_topics(topic, timeout=10).topics[topic].partitions
+        if 0 in partitions and partitions[0].leader >= 0:
+            return partitions[0].leader
+        if time.monotonic() > deadline:
+            raise LabError(f"Kafka lists no leader for partition 0 of {topic} after {timeout_s:.0f} s",
+                           "run `iotlab lab status` and `iotlab lab up --nodes 3`")
+        time.sleep(0.2)
+
+
 def check_safe_producer_config(function: Callable, messages: int = 6_000) -> CheckResult:
     """Check 11.2: the settings read, then used for real: ``messages`` sent at 2,000/s while the leader of the
     check topic's partition 0 is killed; every message must be acknowledged and read back exactly once, in order."""
@@ -169,7 +185,7 @@ def check_safe_producer_config(function: Callable, messages: int = 6_000) -> Che
                             "topic and broker settings)")
     recreate_topic(CHECK_TOPIC, partitions=1)
     lab = NativeLab(nodes=3)
-    leader = admin_client().list_topics(CHECK_TOPIC, timeout=10).topics[CHECK_TOPIC].partitions[0].leader
+    leader = _leader_of_partition_0(CHECK_TOPIC)
     acknowledged: list[bytes] = []
     failures: list[str] = []
 

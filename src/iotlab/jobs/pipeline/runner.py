@@ -105,9 +105,9 @@ def build(env: StreamExecutionEnvironment, topic: str, keyspace: str, bounded: b
     # goes through every operator, and in the detectors' OVER aggregate it fires a timer for every device that
     # holds readings, which scans ALL the readings that device holds to find those the watermark passed (Flink's
     # AbstractRowTimeUnboundedPrecedingOver.onTimer). Every 200 ms (Flink's default) instead of 50 ms: warm bounded
-    # runs of 1M readings, side by side in one process, 48-52k -> 56-61k readings/s (README). No reading is late by chance as long as the stream's disorder stays
-    # within the bound (the course's streams: a rarer watermark is never ahead of a frequent one); a window closes
-    # at most this much later.
+    # runs of 1M readings, side by side in one process, 48-52k -> 56-61k readings/s (README). No reading is late
+    # by chance as long as the stream's disorder stays within the bound (the course's streams: a rarer watermark is
+    # never ahead of a frequent one); a window closes at most this much later.
     env.get_config().set_auto_watermark_interval(WATERMARK_INTERVAL_MS)
     tables = stream_table_environment(env)
     for key, value in {**FAST_AGGREGATION, **LOW_LATENCY, "pipeline.object-reuse": str(object_reuse).lower()}.items():
